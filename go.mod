@@ -1,0 +1,8 @@
+module github.com/faultline-go/faultline
+
+go 1.25
+
+require (
+	github.com/go-chi/chi/v5 v5.5.0
+	github.com/google/uuid v1.6.0
+)

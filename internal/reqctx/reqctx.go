@@ -1,0 +1,98 @@
+// Package reqctx holds the per-request state that faultline's middleware
+// share: the request id, the renderer, the authenticated principal and the
+// response writer wrapper. One allocation carries all of them, so stacking
+// the middleware costs one context value rather than one per piece.
+package reqctx
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/faultline-go/faultline/internal/respwriter"
+)
+
+// State is the per-request state. It is created by the first faultline
+// middleware that sees the request and filled in by the others; it is only
+// touched by the goroutine serving the request.
+type State struct {
+	// ID is the request id, empty until a RequestID middleware (or the
+	// renderer, when none ran) sets it.
+	ID string
+	// Renderer is the *problem.Renderer in charge of the request, or nil.
+	Renderer any
+	// Principal is the authenticated caller, or nil.
+	Principal any
+
+	// IDHeader backs the X-Request-Id response header value, so setting
+	// the header costs no allocation of its own.
+	IDHeader [1]string
+
+	// W is the response writer wrapper of the Recover middleware; WInUse
+	// says whether it already wraps a writer for this request.
+	W      respwriter.Writer
+	WInUse bool
+}
+
+type contextKey struct{ name string }
+
+var stateKey = &contextKey{"faultline.state"}
+
+// From returns the state carried by ctx, or nil.
+func From(ctx context.Context) *State {
+	s, _ := ctx.Value(stateKey).(*State)
+	return s
+}
+
+// Ensure returns the state of r, attaching a new one (and returning the
+// request that carries it) when r has none.
+func Ensure(r *http.Request) (*State, *http.Request) {
+	if s := From(r.Context()); s != nil {
+		return s, r
+	}
+	s := new(State)
+	return s, r.WithContext(context.WithValue(r.Context(), stateKey, s))
+}
+
+// EnsureContext is Ensure for a bare context.
+func EnsureContext(ctx context.Context) (*State, context.Context) {
+	if s := From(ctx); s != nil {
+		return s, ctx
+	}
+	s := new(State)
+	return s, context.WithValue(ctx, stateKey, s)
+}
+
+// NewRequestID returns a random (version 4) UUID string. The random bits come
+// from the runtime's ChaCha8 generator, seeded from the operating system:
+// request ids must be unique, not secret, and this keeps id generation off
+// the system call path.
+func NewRequestID() string {
+	var u uuid.UUID
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
+}
+
+// ValidRequestID reports whether an incoming request id may be reused: 1 to
+// 128 characters of [A-Za-z0-9._:-].
+func ValidRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
