@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/faultline-go/faultline/catalog"
+	"github.com/faultline-go/faultline/middleware"
+	"github.com/faultline-go/faultline/problem"
+)
+
+// DuplicateOrder is the demo's own code: a client_order_id used twice.
+const DuplicateOrder = "DUPLICATE_ORDER"
+
+const (
+	maxQuantity = 1_000_000
+	slowTimeout = 100 * time.Millisecond
+	maxSlowMS   = 10_000
+)
+
+type serverConfig struct {
+	Problem     problem.Config
+	Maintenance bool
+}
+
+// newServer builds the demo's routes on a chi router.
+func newServer(cfg serverConfig) (http.Handler, error) {
+	cat, err := catalog.New(cfg.Problem.Prefix, catalog.Code{
+		Name:       DuplicateOrder,
+		Status:     http.StatusConflict,
+		Flat:       orDefault(cfg.Problem.Prefix, catalog.DefaultPrefix) + "-409-002",
+		Message:    "An order with this client_order_id already exists.",
+		Resolution: "Use a new client_order_id for a new order; the existing order stands.",
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Problem.Catalog = cat
+	rd, err := problem.NewRenderer(cfg.Problem)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &service{orders: map[string]order{}}
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recover(rd))
+	r.NotFound(middleware.NotFound)
+	r.MethodNotAllowed(middleware.MethodNotAllowed)
+
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/errors", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+		_ = cat.WriteMarkdown(w)
+	})
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(middleware.Maintenance(middleware.NewSwitch(cfg.Maintenance), 0))
+		r.Get("/accounts/{id}", middleware.Handle(s.getAccount))
+		r.Post("/orders", middleware.Handle(s.createOrder))
+		r.Get("/panic", s.panics)
+		r.Get("/fail", middleware.Handle(s.fails))
+		r.With(middleware.Timeout(slowTimeout)).Get("/slow", middleware.Handle(s.slow))
+	})
+	return r, nil
+}
+
+type service struct {
+	mu     sync.Mutex // guards orders
+	orders map[string]order
+	seq    atomic.Int64
+}
+
+type order struct {
+	ID            string  `json:"id"`
+	ClientOrderID string  `json:"client_order_id,omitempty"`
+	Symbol        string  `json:"symbol"`
+	Quantity      float64 `json:"quantity"`
+	Status        string  `json:"status"`
+}
+
+func (s *service) getAccount(w http.ResponseWriter, r *http.Request) error {
+	if chi.URLParam(r, "id") != "acc_1" {
+		return problem.New(catalog.NotFound, "Account not found.")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{
+		"id": "acc_1", "name": "Demo account", "currency": "USD", "balance": "1000.00",
+	})
+	return nil
+}
+
+type orderRequest struct {
+	ClientOrderID *string         `json:"client_order_id"`
+	Symbol        *string         `json:"symbol"`
+	Quantity      json.RawMessage `json:"quantity"`
+}
+
+func (s *service) createOrder(w http.ResponseWriter, r *http.Request) error {
+	var req orderRequest
+	if err := problem.DecodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	var violations []problem.Violation
+	symbol := ""
+	if req.Symbol != nil {
+		symbol = strings.TrimSpace(*req.Symbol)
+	}
+	if symbol == "" {
+		violations = append(violations, problem.Violation{Field: "symbol", Reason: catalog.MissingField,
+			Description: "Missing required field: symbol."})
+	}
+	qty, qerr := parseQuantity(req.Quantity)
+	if qerr != nil {
+		violations = append(violations, *qerr)
+	}
+	if len(violations) > 0 {
+		return problem.Validation(violations...)
+	}
+	if qty > maxQuantity {
+		return &problem.Error{
+			Code:    catalog.FailedPrecondition,
+			Message: "Quantity exceeds the maximum of 1000000 per order.",
+			Violations: []problem.Violation{{Field: "quantity", Reason: catalog.FailedPrecondition,
+				Description: "Quantity must not exceed 1000000."}},
+		}
+	}
+	o := order{ID: fmt.Sprintf("ord_%d", s.seq.Add(1)), Symbol: symbol, Quantity: qty, Status: "accepted"}
+	if req.ClientOrderID != nil && *req.ClientOrderID != "" {
+		o.ClientOrderID = *req.ClientOrderID
+		s.mu.Lock()
+		_, dup := s.orders[o.ClientOrderID]
+		if !dup {
+			s.orders[o.ClientOrderID] = o
+		}
+		s.mu.Unlock()
+		if dup {
+			return problem.New(DuplicateOrder, "An order with this client_order_id already exists.")
+		}
+	}
+	w.Header().Set("Location", "/v1/orders/"+o.ID)
+	writeJSON(w, http.StatusCreated, o)
+	return nil
+}
+
+// parseQuantity accepts a JSON number above zero.
+func parseQuantity(raw json.RawMessage) (float64, *problem.Violation) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return 0, &problem.Violation{Field: "quantity", Reason: catalog.MissingField,
+			Description: "Missing required field: quantity."}
+	}
+	invalid := &problem.Violation{Field: "quantity", Reason: catalog.InvalidArgument,
+		Description: "Invalid quantity. Must be a positive number."}
+	var q float64
+	if s[0] == '"' || json.Unmarshal(raw, &q) != nil || math.IsNaN(q) || math.IsInf(q, 0) || q <= 0 {
+		return 0, invalid
+	}
+	return q, nil
+}
+
+func (s *service) panics(w http.ResponseWriter, r *http.Request) {
+	panic("charge failed: gateway rejected api token sk_live_4eC39HqLyjWDarjtT1zdp7dc")
+}
+
+func (s *service) fails(w http.ResponseWriter, r *http.Request) error {
+	return fmt.Errorf("load ledger: %w",
+		errors.New("dial postgres://ledger:password=Hunter2-Secret@10.0.0.7:5432/ledger: connection refused"))
+}
+
+func (s *service) slow(w http.ResponseWriter, r *http.Request) error {
+	ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+	if err != nil || ms < 0 || ms > maxSlowMS {
+		return problem.Invalid("ms", "ms must be a whole number of milliseconds from 0 to 10000.")
+	}
+	time.Sleep(time.Duration(ms) * time.Millisecond) // deliberately ignores r.Context()
+	writeJSON(w, http.StatusOK, map[string]int{"slept_ms": ms})
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func orDefault(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
