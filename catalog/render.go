@@ -22,19 +22,22 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 		}
 		cells := []string{
 			"`" + code.Name + "`", strconv.Itoa(code.Status), "`" + code.Flat + "`",
-			"`" + code.Google + "`", "`" + code.Tracked + "`", retry,
-			mdCell(code.Message), mdCell(code.Resolution),
+			"`" + mdCode.Replace(code.Google) + "`", "`" + mdCode.Replace(code.Tracked) + "`", retry,
+			mdText.Replace(code.Message), mdText.Replace(code.Resolution),
 		}
 		bw.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	return bw.Flush()
 }
 
-// mdCell escapes text for a Markdown table cell.
-func mdCell(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	return s
-}
+var (
+	// mdCode escapes a code span in a table cell: the pipe, which splits
+	// cells even there, and line breaks, which end the row.
+	mdCode = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ")
+	// mdText escapes text in a table cell as mdCode does, and '<' too, so
+	// that "Basic <credentials>" is not taken for an HTML tag.
+	mdText = strings.NewReplacer("|", `\|`, "<", `\<`, "\r\n", " ", "\n", " ", "\r", " ")
+)
 
 // jsonCode is the JSON form of a Code.
 type jsonCode struct {

@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	chimw "github.com/go-chi/chi/v5/middleware"
 
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/middleware"
@@ -53,7 +53,7 @@ func newServer(cfg serverConfig) (http.Handler, error) {
 
 	s := &service{orders: map[string]order{}}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recover(rd))
+	r.Use(middleware.RequestID, middleware.Recover(rd), chimw.GetHead)
 	r.NotFound(middleware.NotFound)
 	r.MethodNotAllowed(middleware.MethodNotAllowed)
 
@@ -76,9 +76,9 @@ func newServer(cfg serverConfig) (http.Handler, error) {
 }
 
 type service struct {
-	mu     sync.Mutex // guards orders
-	orders map[string]order
-	seq    atomic.Int64
+	mu      sync.Mutex       // guards orders and created
+	orders  map[string]order // by client_order_id
+	created int              // orders created so far
 }
 
 type order struct {
@@ -134,18 +134,23 @@ func (s *service) createOrder(w http.ResponseWriter, r *http.Request) error {
 				Description: "Quantity must not exceed 1000000."}},
 		}
 	}
-	o := order{ID: fmt.Sprintf("ord_%d", s.seq.Add(1)), Symbol: symbol, Quantity: qty, Status: "accepted"}
-	if req.ClientOrderID != nil && *req.ClientOrderID != "" {
+	o := order{Symbol: symbol, Quantity: qty, Status: "accepted"}
+	if req.ClientOrderID != nil {
 		o.ClientOrderID = *req.ClientOrderID
-		s.mu.Lock()
-		_, dup := s.orders[o.ClientOrderID]
-		if !dup {
+	}
+	s.mu.Lock()
+	existing, dup := s.orders[o.ClientOrderID]
+	if !dup {
+		s.created++
+		o.ID = fmt.Sprintf("ord_%d", s.created)
+		if o.ClientOrderID != "" {
 			s.orders[o.ClientOrderID] = o
 		}
-		s.mu.Unlock()
-		if dup {
-			return problem.New(DuplicateOrder, "An order with this client_order_id already exists.")
-		}
+	}
+	s.mu.Unlock()
+	if dup {
+		return problem.New(DuplicateOrder, "An order with this client_order_id already exists.").
+			WithMeta("order_id", existing.ID)
 	}
 	w.Header().Set("Location", "/v1/orders/"+o.ID)
 	writeJSON(w, http.StatusCreated, o)

@@ -1,0 +1,497 @@
+package catalog_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline-go/faultline/catalog"
+)
+
+// builtinCount is the number of built-in codes.
+const builtinCount = 18
+
+func TestBuiltins(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	tests := []struct {
+		name      string
+		status    int
+		flat      string
+		tracked   string
+		retryable bool
+	}{
+		{catalog.InvalidArgument, 400, "BLUM-400-001", "INVALID_REQUEST", false},
+		{catalog.MissingField, 400, "BLUM-400-002", "INVALID_REQUEST", false},
+		{catalog.InvalidFormat, 400, "BLUM-400-003", "INVALID_REQUEST", false},
+		{catalog.MissingAuthorization, 401, "BLUM-401-001", "UNAUTHORIZED", false},
+		{catalog.MalformedCredentials, 401, "BLUM-401-002", "UNAUTHORIZED", false},
+		{catalog.InvalidCredentials, 401, "BLUM-401-003", "UNAUTHORIZED", false},
+		{catalog.PermissionDenied, 403, "BLUM-403-001", "FORBIDDEN", false},
+		{catalog.NotFound, 404, "BLUM-404-001", "NOT_FOUND", false},
+		{catalog.MethodNotAllowed, 405, "BLUM-405-001", "METHOD_NOT_ALLOWED", false},
+		{catalog.Conflict, 409, "BLUM-409-001", "CONFLICT", false},
+		{catalog.PayloadTooLarge, 413, "BLUM-413-001", "PAYLOAD_TOO_LARGE", false},
+		{catalog.UnsupportedMediaType, 415, "BLUM-415-001", "UNSUPPORTED_MEDIA_TYPE", false},
+		{catalog.FailedPrecondition, 422, "BLUM-422-001", "VALIDATION_ERROR", false},
+		{catalog.ResourceExhausted, 429, "BLUM-429-001", "RATE_LIMIT_EXCEEDED", true},
+		{catalog.Internal, 500, "BLUM-500-001", "INTERNAL_ERROR", true},
+		{catalog.BadGateway, 502, "BLUM-502-001", "BAD_GATEWAY", true},
+		{catalog.Unavailable, 503, "BLUM-503-001", "SERVICE_UNAVAILABLE", true},
+		{catalog.DeadlineExceeded, 504, "BLUM-504-001", "TIMEOUT", true},
+	}
+	require.Equal(t, len(tests), c.Len(), "MustNew(BLUM).Len() = %d, want %d", c.Len(), len(tests))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, ok := c.Lookup(tt.name)
+			require.True(t, ok, "Lookup(%q) = _, false, want true", tt.name)
+			assert.Equal(t, tt.name, code.Name, "Lookup(%q).Name = %q, want %q", tt.name, code.Name, tt.name)
+			assert.Equal(t, tt.status, code.Status, "Lookup(%q).Status = %d, want %d", tt.name, code.Status, tt.status)
+			assert.Equal(t, tt.flat, code.Flat, "Lookup(%q).Flat = %q, want %q", tt.name, code.Flat, tt.flat)
+			assert.Equal(t, tt.tracked, code.Tracked, "Lookup(%q).Tracked = %q, want %q", tt.name, code.Tracked, tt.tracked)
+			assert.Equal(t, tt.name, code.Google, "Lookup(%q).Google = %q, want %q", tt.name, code.Google, tt.name)
+			assert.Equal(t, tt.retryable, code.Retryable, "Lookup(%q).Retryable = %v, want %v", tt.name, code.Retryable, tt.retryable)
+			assert.NotEmpty(t, code.Message, "Lookup(%q).Message = %q, want a default message", tt.name, code.Message)
+			assert.NotEmpty(t, code.Resolution, "Lookup(%q).Resolution = %q, want a resolution", tt.name, code.Resolution)
+
+			byFlat, ok := c.LookupFlat(tt.flat)
+			require.True(t, ok, "LookupFlat(%q) = _, false, want true", tt.flat)
+			assert.Equal(t, tt.name, byFlat.Name, "LookupFlat(%q).Name = %q, want %q", tt.flat, byFlat.Name, tt.name)
+
+			ref := c.Ref(tt.name)
+			require.NotNil(t, ref, "Ref(%q) = nil, want the code", tt.name)
+			assert.Equal(t, code, *ref, "*Ref(%q) = %+v, want %+v", tt.name, *ref, code)
+		})
+	}
+}
+
+func TestNewPrefix(t *testing.T) {
+	tests := []struct {
+		name     string
+		prefix   string
+		want     string // Prefix(); "" when New must fail
+		notFound string // flat code of NOT_FOUND
+	}{
+		{"empty means default", "", catalog.DefaultPrefix, "ERR-404-001"},
+		{"letters", "BLUM", "BLUM", "BLUM-404-001"},
+		{"one letter", "A", "A", "A-404-001"},
+		{"letters and digits", "B2B", "B2B", "B2B-404-001"},
+		{"sixteen characters", "ABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNOP-404-001"},
+		{"lower case", "blum", "", ""},
+		{"mixed case", "Blum", "", ""},
+		{"leading digit", "1BLUM", "", ""},
+		{"dash", "BL-UM", "", ""},
+		{"underscore", "BL_UM", "", ""},
+		{"space", "BLUM ", "", ""},
+		{"seventeen characters", "ABCDEFGHIJKLMNOPQ", "", ""},
+		{"non-ASCII", "BLÜM", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := catalog.New(tt.prefix)
+			if tt.want == "" {
+				require.Error(t, err, "New(%q) = _, nil, want an error", tt.prefix)
+				assert.ErrorIs(t, err, catalog.ErrInvalidPrefix, "New(%q) = %v, want %v", tt.prefix, err, catalog.ErrInvalidPrefix)
+				assert.Nil(t, c, "New(%q) = %v, _, want nil", tt.prefix, c)
+				return
+			}
+			require.NoError(t, err, "New(%q) = _, %v, want nil", tt.prefix, err)
+			assert.Equal(t, tt.want, c.Prefix(), "New(%q).Prefix() = %q, want %q", tt.prefix, c.Prefix(), tt.want)
+			code, _ := c.Lookup(catalog.NotFound)
+			assert.Equal(t, tt.notFound, code.Flat, "New(%q).Lookup(NOT_FOUND).Flat = %q, want %q", tt.prefix, code.Flat, tt.notFound)
+		})
+	}
+}
+
+func TestMustNewPanics(t *testing.T) {
+	defer func() {
+		v := recover()
+		require.NotNil(t, v, "MustNew(%q) did not panic, want a panic", "bad prefix")
+		err, ok := v.(error)
+		require.True(t, ok, "MustNew(%q) panicked with %T, want an error", "bad prefix", v)
+		assert.ErrorIs(t, err, catalog.ErrInvalidPrefix, "MustNew(%q) panicked with %v, want %v", "bad prefix", err, catalog.ErrInvalidPrefix)
+	}()
+	catalog.MustNew("bad prefix")
+}
+
+func TestNewWithCodes(t *testing.T) {
+	t.Run("registered", func(t *testing.T) {
+		c, err := catalog.New("BLUM", catalog.Code{Name: "DUPLICATE_ORDER", Status: 409})
+		require.NoError(t, err, "New(BLUM, DUPLICATE_ORDER) = _, %v, want nil", err)
+		code, ok := c.Lookup("DUPLICATE_ORDER")
+		require.True(t, ok, "Lookup(DUPLICATE_ORDER) = _, false, want true")
+		assert.Equal(t, "BLUM-409-002", code.Flat, "Lookup(DUPLICATE_ORDER).Flat = %q, want %q", code.Flat, "BLUM-409-002")
+		assert.Equal(t, builtinCount+1, c.Len(), "Len() = %d, want %d", c.Len(), builtinCount+1)
+	})
+	t.Run("invalid code fails New", func(t *testing.T) {
+		c, err := catalog.New("BLUM", catalog.Code{Name: catalog.NotFound, Status: 404})
+		assert.ErrorIs(t, err, catalog.ErrDuplicateName, "New(BLUM, NOT_FOUND) = _, %v, want %v", err, catalog.ErrDuplicateName)
+		assert.Nil(t, c, "New(BLUM, NOT_FOUND) = %v, _, want nil", c)
+	})
+}
+
+func TestRegisterAutoFlat(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	steps := []struct {
+		name   string
+		code   catalog.Code
+		want   string
+		reason string
+	}{
+		{"first user 409", catalog.Code{Name: "DUPLICATE_ORDER", Status: 409}, "BLUM-409-002", "CONFLICT holds 001"},
+		{"second user 409", catalog.Code{Name: "ORDER_LOCKED", Status: 409}, "BLUM-409-003", "002 is taken"},
+		{"new status", catalog.Code{Name: "TEAPOT", Status: 418}, "BLUM-418-001", "418 has no code yet"},
+		{"next 400", catalog.Code{Name: "BAD_SYMBOL", Status: 400}, "BLUM-400-004", "three built-in 400s"},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			require.NoError(t, c.Register(step.code), "Register(%s) = error, want nil", step.code.Name)
+			got, ok := c.Lookup(step.code.Name)
+			require.True(t, ok, "Lookup(%q) = _, false, want true", step.code.Name)
+			assert.Equal(t, step.want, got.Flat, "Lookup(%q).Flat = %q, want %q (%s)", step.code.Name, got.Flat, step.want, step.reason)
+		})
+	}
+
+	t.Run("several in one call", func(t *testing.T) {
+		c := catalog.MustNew("BLUM")
+		require.NoError(t, c.Register(
+			catalog.Code{Name: "A_CONFLICT", Status: 409},
+			catalog.Code{Name: "B_CONFLICT", Status: 409},
+		))
+		for name, want := range map[string]string{"A_CONFLICT": "BLUM-409-002", "B_CONFLICT": "BLUM-409-003"} {
+			got, _ := c.Lookup(name)
+			assert.Equal(t, want, got.Flat, "Lookup(%q).Flat = %q, want %q", name, got.Flat, want)
+		}
+	})
+}
+
+func TestRegisterExplicitFlat(t *testing.T) {
+	tests := []struct {
+		name  string
+		codes []catalog.Code
+		want  map[string]string // name -> flat
+	}{
+		{
+			name:  "explicit honoured",
+			codes: []catalog.Code{{Name: "DUPLICATE_ORDER", Status: 409, Flat: "BLUM-409-007"}},
+			want:  map[string]string{"DUPLICATE_ORDER": "BLUM-409-007"},
+		},
+		{
+			name: "auto before explicit skips it",
+			codes: []catalog.Code{
+				{Name: "AUTO", Status: 409},
+				{Name: "EXPLICIT", Status: 409, Flat: "BLUM-409-002"},
+			},
+			want: map[string]string{"AUTO": "BLUM-409-003", "EXPLICIT": "BLUM-409-002"},
+		},
+		{
+			name: "auto after explicit skips it",
+			codes: []catalog.Code{
+				{Name: "EXPLICIT", Status: 409, Flat: "BLUM-409-002"},
+				{Name: "AUTO", Status: 409},
+			},
+			want: map[string]string{"AUTO": "BLUM-409-003", "EXPLICIT": "BLUM-409-002"},
+		},
+		{
+			name: "auto fills a gap below explicit",
+			codes: []catalog.Code{
+				{Name: "EXPLICIT", Status: 409, Flat: "BLUM-409-003"},
+				{Name: "AUTO", Status: 409},
+			},
+			want: map[string]string{"AUTO": "BLUM-409-002", "EXPLICIT": "BLUM-409-003"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := catalog.MustNew("BLUM")
+			require.NoError(t, c.Register(tt.codes...))
+			for name, want := range tt.want {
+				got, ok := c.Lookup(name)
+				require.True(t, ok, "Lookup(%q) = _, false, want true", name)
+				assert.Equal(t, want, got.Flat, "Lookup(%q).Flat = %q, want %q", name, got.Flat, want)
+				byFlat, ok := c.LookupFlat(want)
+				require.True(t, ok, "LookupFlat(%q) = _, false, want true", want)
+				assert.Equal(t, name, byFlat.Name, "LookupFlat(%q).Name = %q, want %q", want, byFlat.Name, name)
+			}
+		})
+	}
+}
+
+func TestRegisterErrors(t *testing.T) {
+	valid := catalog.Code{Name: "VALID_FIRST", Status: 409}
+	tests := []struct {
+		name string
+		code catalog.Code
+		want error
+	}{
+		{"duplicate built-in name", catalog.Code{Name: catalog.NotFound, Status: 404}, catalog.ErrDuplicateName},
+		{"duplicate name in batch", catalog.Code{Name: valid.Name, Status: 410}, catalog.ErrDuplicateName},
+		{"duplicate built-in flat", catalog.Code{Name: "GONE", Status: 404, Flat: "BLUM-404-001"}, catalog.ErrDuplicateFlat},
+		{"status 399", catalog.Code{Name: "TOO_LOW", Status: 399}, catalog.ErrInvalidStatus},
+		{"status 600", catalog.Code{Name: "TOO_HIGH", Status: 600}, catalog.ErrInvalidStatus},
+		{"status 200", catalog.Code{Name: "OK_STATUS", Status: 200}, catalog.ErrInvalidStatus},
+		{"status 0", catalog.Code{Name: "NO_STATUS"}, catalog.ErrInvalidStatus},
+		{"flat wrong prefix", catalog.Code{Name: "X", Status: 409, Flat: "ERR-409-002"}, catalog.ErrInvalidFlat},
+		{"flat wrong status", catalog.Code{Name: "X", Status: 409, Flat: "BLUM-410-002"}, catalog.ErrInvalidFlat},
+		{"flat two digits", catalog.Code{Name: "X", Status: 409, Flat: "BLUM-409-02"}, catalog.ErrInvalidFlat},
+		{"flat four digits", catalog.Code{Name: "X", Status: 409, Flat: "BLUM-409-0002"}, catalog.ErrInvalidFlat},
+		{"flat zero sequence", catalog.Code{Name: "X", Status: 409, Flat: "BLUM-409-000"}, catalog.ErrInvalidFlat},
+		{"flat letters", catalog.Code{Name: "X", Status: 409, Flat: "BLUM-409-abc"}, catalog.ErrInvalidFlat},
+		{"flat lower-case prefix", catalog.Code{Name: "X", Status: 409, Flat: "blum-409-002"}, catalog.ErrInvalidFlat},
+		{"name lower case", catalog.Code{Name: "not_found_2", Status: 404}, catalog.ErrInvalidName},
+		{"name empty", catalog.Code{Status: 404}, catalog.ErrInvalidName},
+		{"name leading digit", catalog.Code{Name: "1_NOT_FOUND", Status: 404}, catalog.ErrInvalidName},
+		{"name dash", catalog.Code{Name: "NOT-FOUND", Status: 404}, catalog.ErrInvalidName},
+		{"name space", catalog.Code{Name: "NOT FOUND", Status: 404}, catalog.ErrInvalidName},
+		{"name too long", catalog.Code{Name: strings.Repeat("A", 65), Status: 404}, catalog.ErrInvalidName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := catalog.MustNew("BLUM")
+			before := c.Codes()
+			err := c.Register(valid, tt.code)
+			require.Error(t, err, "Register(%s, %+v) = nil, want %v", valid.Name, tt.code, tt.want)
+			assert.ErrorIs(t, err, tt.want, "Register(%s, %+v) = %v, want %v", valid.Name, tt.code, err, tt.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "catalog: "), "Register(...) error %q, want the prefix %q", err, "catalog: ")
+
+			// All or none: the valid code in the same batch is not registered.
+			assert.Equal(t, builtinCount, c.Len(), "Len() after a failed Register = %d, want %d", c.Len(), builtinCount)
+			_, ok := c.Lookup(valid.Name)
+			assert.False(t, ok, "Lookup(%q) after a failed Register = _, true, want false", valid.Name)
+			_, ok = c.LookupFlat("BLUM-409-002")
+			assert.False(t, ok, "LookupFlat(%q) after a failed Register = _, true, want false", "BLUM-409-002")
+			assert.Equal(t, before, c.Codes(), "Codes() changed after a failed Register")
+
+			// The catalog still works: the valid code registers on its own.
+			require.NoError(t, c.Register(valid), "Register(%s) after a failed batch = error, want nil", valid.Name)
+			assert.Equal(t, builtinCount+1, c.Len(), "Len() = %d, want %d", c.Len(), builtinCount+1)
+		})
+	}
+}
+
+func TestRegisterDuplicateFlatInBatch(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	err := c.Register(
+		catalog.Code{Name: "FIRST", Status: 409, Flat: "BLUM-409-005"},
+		catalog.Code{Name: "SECOND", Status: 409, Flat: "BLUM-409-005"},
+	)
+	assert.ErrorIs(t, err, catalog.ErrDuplicateFlat, "Register(two codes with BLUM-409-005) = %v, want %v", err, catalog.ErrDuplicateFlat)
+	assert.Equal(t, builtinCount, c.Len(), "Len() = %d, want %d", c.Len(), builtinCount)
+}
+
+func TestRegisterSequenceFull(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	codes := make([]catalog.Code, 999)
+	for i := range codes {
+		codes[i] = catalog.Code{Name: fmt.Sprintf("TEAPOT_%03d", i+1), Status: 418, Flat: fmt.Sprintf("BLUM-418-%03d", i+1)}
+	}
+	// One sequence left free, for the automatic code below.
+	codes[499] = catalog.Code{Name: "TEAPOT_500", Status: 418}
+	require.NoError(t, c.Register(codes...), "Register(999 codes of 418) = error, want nil")
+	auto, _ := c.Lookup("TEAPOT_500")
+	assert.Equal(t, "BLUM-418-500", auto.Flat, "Lookup(TEAPOT_500).Flat = %q, want the one free sequence %q", auto.Flat, "BLUM-418-500")
+	last, _ := c.Lookup("TEAPOT_999")
+	assert.Equal(t, "BLUM-418-999", last.Flat, "Lookup(TEAPOT_999).Flat = %q, want %q", last.Flat, "BLUM-418-999")
+
+	err := c.Register(catalog.Code{Name: "TEAPOT_1000", Status: 418})
+	assert.ErrorIs(t, err, catalog.ErrSequenceFull, "Register(1000th code of 418) = %v, want %v", err, catalog.ErrSequenceFull)
+	assert.Equal(t, builtinCount+999, c.Len(), "Len() = %d, want %d", c.Len(), builtinCount+999)
+}
+
+func TestRegisterDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		code catalog.Code
+		want catalog.Code
+	}{
+		{
+			name: "listed status",
+			code: catalog.Code{Name: "ORDER_REJECTED", Status: 422},
+			want: catalog.Code{Name: "ORDER_REJECTED", Status: 422, Flat: "BLUM-422-002",
+				Google: "ORDER_REJECTED", Tracked: "VALIDATION_ERROR", Message: "Unprocessable Entity"},
+		},
+		{
+			name: "unlisted status uses the name",
+			code: catalog.Code{Name: "TEAPOT", Status: 418},
+			want: catalog.Code{Name: "TEAPOT", Status: 418, Flat: "BLUM-418-001",
+				Google: "TEAPOT", Tracked: "TEAPOT", Message: http.StatusText(418)},
+		},
+		{
+			name: "status without text",
+			code: catalog.Code{Name: "ODD_FAILURE", Status: 599},
+			want: catalog.Code{Name: "ODD_FAILURE", Status: 599, Flat: "BLUM-599-001",
+				Google: "ODD_FAILURE", Tracked: "ODD_FAILURE", Message: "Error"},
+		},
+		{
+			name: "explicit fields kept",
+			code: catalog.Code{Name: "WALLET_NOT_FOUND", Status: 404, Google: "NOT_FOUND", Tracked: "WALLET_MISSING",
+				Title: "Wallet not found", Retryable: true, Message: "Wallet not found.", Resolution: "Check the wallet id."},
+			want: catalog.Code{Name: "WALLET_NOT_FOUND", Status: 404, Flat: "BLUM-404-002", Google: "NOT_FOUND",
+				Tracked: "WALLET_MISSING", Title: "Wallet not found", Retryable: true, Message: "Wallet not found.",
+				Resolution: "Check the wallet id."},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := catalog.MustNew("BLUM")
+			require.NoError(t, c.Register(tt.code))
+			got, ok := c.Lookup(tt.code.Name)
+			require.True(t, ok, "Lookup(%q) = _, false, want true", tt.code.Name)
+			assert.Equal(t, tt.want, got, "Lookup(%q) = %+v, want %+v", tt.code.Name, got, tt.want)
+		})
+	}
+}
+
+func TestLookupMissing(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	tests := []struct {
+		name string
+		key  string
+	}{
+		{"unknown", "NO_SUCH_CODE"},
+		{"empty", ""},
+		{"lower case of a built-in", "not_found"},
+		{"flat code as a name", "BLUM-404-001"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := c.Lookup(tt.key)
+			assert.False(t, ok, "Lookup(%q) = _, true, want false", tt.key)
+			assert.Equal(t, catalog.Code{}, got, "Lookup(%q) = %+v, want the zero Code", tt.key, got)
+			assert.Nil(t, c.Ref(tt.key), "Ref(%q) = %+v, want nil", tt.key, c.Ref(tt.key))
+		})
+	}
+	for _, flat := range []string{"BLUM-404-002", "ERR-404-001", "NOT_FOUND", ""} {
+		t.Run("flat "+flat, func(t *testing.T) {
+			got, ok := c.LookupFlat(flat)
+			assert.False(t, ok, "LookupFlat(%q) = _, true, want false", flat)
+			assert.Equal(t, catalog.Code{}, got, "LookupFlat(%q) = %+v, want the zero Code", flat, got)
+		})
+	}
+}
+
+func TestLookupReturnsCopy(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	code, _ := c.Lookup(catalog.NotFound)
+	code.Message = "changed"
+	codes := c.Codes()
+	codes[0].Message = "changed too"
+
+	again, _ := c.Lookup(catalog.NotFound)
+	assert.Equal(t, "Resource not found.", again.Message, "Lookup(NOT_FOUND).Message = %q after changing a copy, want %q", again.Message, "Resource not found.")
+	first := c.Codes()[0]
+	assert.NotEqual(t, "changed too", first.Message, "Codes()[0].Message = %q after changing a copy, want the original", first.Message)
+	assert.Same(t, c.Ref(catalog.NotFound), c.Ref(catalog.NotFound), "Ref(NOT_FOUND) returned two pointers, want one shared code")
+}
+
+func TestCodesOrder(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	require.NoError(t, c.Register(
+		catalog.Code{Name: "TEAPOT", Status: 418},
+		catalog.Code{Name: "LATE_CONFLICT", Status: 409, Flat: "BLUM-409-009"},
+		catalog.Code{Name: "EARLY_CONFLICT", Status: 409},
+	))
+	codes := c.Codes()
+	require.Len(t, codes, builtinCount+3, "len(Codes()) = %d, want %d", len(codes), builtinCount+3)
+
+	var got []string
+	for _, code := range codes {
+		got = append(got, code.Flat)
+	}
+	want := []string{
+		"BLUM-400-001", "BLUM-400-002", "BLUM-400-003",
+		"BLUM-401-001", "BLUM-401-002", "BLUM-401-003",
+		"BLUM-403-001", "BLUM-404-001", "BLUM-405-001",
+		"BLUM-409-001", "BLUM-409-002", "BLUM-409-009",
+		"BLUM-413-001", "BLUM-415-001", "BLUM-418-001", "BLUM-422-001",
+		"BLUM-429-001", "BLUM-500-001", "BLUM-502-001", "BLUM-503-001", "BLUM-504-001",
+	}
+	assert.Equal(t, want, got, "Codes() flat codes = %v, want %v", got, want)
+	assert.Equal(t, "EARLY_CONFLICT", codes[10].Name, "Codes()[10].Name = %q, want %q", codes[10].Name, "EARLY_CONFLICT")
+	assert.True(t, slices.IsSortedFunc(codes, func(a, b catalog.Code) int {
+		if a.Status != b.Status {
+			return a.Status - b.Status
+		}
+		return strings.Compare(a.Flat, b.Flat)
+	}), "Codes() is not ordered by status, then flat code")
+}
+
+func TestConcurrentRegisterAndLookup(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	const writers, perWriter = 4, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*perWriter)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				errs <- c.Register(catalog.Code{Name: fmt.Sprintf("USER_%d_%d", w, i), Status: 418})
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if code, ok := c.Lookup(catalog.NotFound); !ok || code.Flat != "BLUM-404-001" {
+					errs <- fmt.Errorf("Lookup(NOT_FOUND) = %+v, %v, want BLUM-404-001, true", code, ok)
+					return
+				}
+				if _, ok := c.LookupFlat("BLUM-500-001"); !ok {
+					errs <- errors.New("LookupFlat(BLUM-500-001) = _, false, want true")
+					return
+				}
+				_ = c.Ref(catalog.Internal)
+				if n := len(c.Codes()); n < builtinCount {
+					errs <- fmt.Errorf("len(Codes()) = %d, want at least %d", n, builtinCount)
+					return
+				}
+				_ = c.WriteMarkdown(discard{})
+				if _, err := c.MarshalJSON(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	require.Equal(t, builtinCount+writers*perWriter, c.Len(), "Len() = %d, want %d", c.Len(), builtinCount+writers*perWriter)
+	seen := map[string]bool{}
+	for _, code := range c.Codes() {
+		if code.Status != 418 {
+			continue
+		}
+		require.False(t, seen[code.Flat], "flat code %s assigned twice", code.Flat)
+		seen[code.Flat] = true
+	}
+	for seq := 1; seq <= writers*perWriter; seq++ {
+		flat := fmt.Sprintf("BLUM-418-%03d", seq)
+		assert.True(t, seen[flat], "LookupFlat(%q) missing after concurrent Register, want contiguous sequences", flat)
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
