@@ -42,8 +42,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 //     is read as JSON);
 //   - 413 PAYLOAD_TOO_LARGE when the body exceeds MaxBytes;
 //   - 400 INVALID_ARGUMENT for an empty body, malformed JSON (the message and
-//     the offset metadata give the byte offset), trailing data, or an
-//     unknown field when those are disallowed;
+//     the offset metadata give the byte offset), trailing data, an
+//     unknown field when those are disallowed, or a value that a
+//     json.Unmarshaler or encoding.TextUnmarshaler in dst rejects;
 //   - 400 INVALID_FORMAT naming the field when a value has the wrong type.
 //
 // Errors that are not about the body (a dst that is not a pointer, a failed
@@ -62,12 +63,13 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return New(catalog.InvalidArgument, "Request body must not be empty.")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	body := &bodyReader{rc: r.Body}
+	dec := json.NewDecoder(http.MaxBytesReader(w, body, limit))
 	if d.DisallowUnknownFields {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err, dec.InputOffset(), limit)
+		return decodeError(err, body, limit)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var mbe *http.MaxBytesError
@@ -85,8 +87,27 @@ func tooLarge(limit int64) *Error {
 		WithMeta("limit", strconv.FormatInt(limit, 10))
 }
 
+// bodyReader counts the bytes read from a request body and keeps the first
+// read error, so that decodeError can tell a failed read from a bad body.
+type bodyReader struct {
+	rc  io.ReadCloser
+	n   int64
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *bodyReader) Close() error { return b.rc.Close() }
+
 // decodeError maps a json.Decoder error to a problem.
-func decodeError(err error, offset, limit int64) error {
+func decodeError(err error, body *bodyReader, limit int64) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
@@ -101,7 +122,8 @@ func decodeError(err error, offset, limit int64) error {
 	case errors.As(err, &syn):
 		return malformed(syn.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return malformed(offset, err)
+		// The body ended inside a value: the offset is where it ended.
+		return malformed(body.n, err)
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
@@ -121,7 +143,12 @@ func decodeError(err error, offset, limit int64) error {
 		e := Validation(Violation{Field: name, Reason: ReasonUnknownField, Description: "Unknown field " + name + "."})
 		return e.WithCause(err)
 	}
-	return err
+	if body.err != nil && errors.Is(err, body.err) {
+		return err // the read failed; the body may be fine
+	}
+	// What is left comes from a json.Unmarshaler or encoding.TextUnmarshaler
+	// of dst (time.Time given "yesterday"): the body holds a bad value.
+	return Wrap(err, catalog.InvalidArgument, "Request body holds an invalid value.")
 }
 
 func malformed(offset int64, cause error) *Error {

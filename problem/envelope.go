@@ -145,9 +145,12 @@ func (GoogleEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 
 // TrackedEnvelope renders
 // {"error":{"code":"NOT_FOUND","message":"...","details":{},"request_id":"...","timestamp":"..."}}.
-// details is always an object: validation errors list their fields under
-// details.fields, sanitized 500s carry details.exc_id, and metadata entries
-// appear as members.
+// details is always an object: when the tracked code is a category that
+// differs from the catalog name (INVALID_REQUEST for MISSING_FIELD,
+// CONFLICT for a service's DUPLICATE_ORDER), details.reason holds the
+// catalog name; validation errors list their fields under details.fields,
+// sanitized 500s carry details.exc_id, and metadata entries appear as
+// members.
 type TrackedEnvelope struct{}
 
 // Name returns "tracked".
@@ -164,7 +167,17 @@ func (TrackedEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 	dst = jsonw.String(dst, p.Message)
 	dst = append(dst, `,"details":{`...)
 	n := 0
+	if p.Code.Name != p.Code.Tracked {
+		// The tracked code is a category (INVALID_REQUEST,
+		// UNAUTHORIZED, ...); reason names the precise catalog code.
+		dst = append(dst, `"reason":`...)
+		dst = jsonw.String(dst, p.Code.Name)
+		n++
+	}
 	if p.ExcID != "" {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
 		dst = append(dst, `"exc_id":`...)
 		dst = jsonw.String(dst, p.ExcID)
 		n++
@@ -224,7 +237,7 @@ func (ProblemEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 }
 
 var (
-	trackedReserved = []string{"exc_id", "fields"}
+	trackedReserved = []string{"reason", "exc_id", "fields"}
 	problemReserved = []string{"type", "title", "status", "detail", "instance", "code", "request_id", "exc_id", "errors"}
 )
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,6 +48,9 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 	for _, e := range append(builtinEnvelopes(), cfg.Extra...) {
 		if e == nil {
 			return nil, fmt.Errorf("%w: nil envelope in Extra", ErrInvalidConfig)
+		}
+		if e.Name() == "" {
+			return nil, fmt.Errorf("%w: envelope with an empty name in Extra", ErrInvalidConfig)
 		}
 		if seen[e.Name()] {
 			return nil, fmt.Errorf("%w: two envelopes named %q", ErrInvalidConfig, e.Name())
@@ -138,8 +140,7 @@ const (
 
 // classify maps err to its problem and outcome.
 func (rd *Renderer) classify(r *http.Request, err error) (*Error, *catalog.Code, outcome) {
-	var pe *Error
-	if errors.As(err, &pe) {
+	if pe, ok := asType[*Error](err); ok {
 		code := rd.catalog.Ref(pe.Code)
 		if code == nil {
 			return nil, rd.catalog.Ref(catalog.Internal), sanitize
@@ -155,11 +156,42 @@ func (rd *Renderer) classify(r *http.Request, err error) (*Error, *catalog.Code,
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil, rd.catalog.Ref(catalog.DeadlineExceeded), answer
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if _, ok := asType[*http.MaxBytesError](err); ok {
 		return nil, rd.catalog.Ref(catalog.PayloadTooLarge), answer
 	}
 	return nil, rd.catalog.Ref(catalog.Internal), sanitize
+}
+
+// asType is errors.As with the target type as a type parameter. errors.As
+// moves its target to the heap, an allocation on every error response; this
+// walks the chain with type assertions instead, and defers to errors.As only
+// when a link has an As method of its own.
+func asType[T error](err error) (T, bool) {
+	for err != nil {
+		if t, ok := err.(T); ok {
+			return t, true
+		}
+		if _, ok := err.(interface{ As(any) bool }); ok {
+			var t T
+			ok = errors.As(err, &t)
+			return t, ok
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if t, ok := asType[T](e); ok {
+					return t, true
+				}
+			}
+			err = nil
+		default:
+			err = nil
+		}
+	}
+	var zero T
+	return zero, false
 }
 
 // clientGone reports whether err only says that the client went away: the
@@ -232,7 +264,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	h["X-Content-Type-Options"] = headerNoSniff
 	if pe != nil && out == answer {
 		for k, v := range pe.Header {
-			h[k] = v
+			h[k] = v[:len(v):len(v)] // an append to the response header copies
 		}
 		if pe.RetryAfter > 0 {
 			h[HeaderRetryAfter] = []string{RetryAfterSeconds(pe.RetryAfter)}
@@ -252,9 +284,27 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	buf := jsonw.Get()
-	*buf = rd.env.AppendBody(*buf, &p)
+	*buf = appendBody(rd.env, *buf, &p)
 	_, _ = w.Write(*buf)
 	jsonw.Put(buf)
+}
+
+// appendBody calls env.AppendBody. The built-in envelopes are called
+// directly, so that p can stay on the caller's stack; an envelope of the
+// service's own is called through the interface, with a copy of p.
+func appendBody(env Envelope, dst []byte, p *Problem) []byte {
+	switch e := env.(type) {
+	case FlatEnvelope:
+		return e.AppendBody(dst, p)
+	case GoogleEnvelope:
+		return e.AppendBody(dst, p)
+	case TrackedEnvelope:
+		return e.AppendBody(dst, p)
+	case ProblemEnvelope:
+		return e.AppendBody(dst, p)
+	}
+	q := *p
+	return env.AppendBody(dst, &q)
 }
 
 // Render is Write into memory: it returns the status, headers and body the
@@ -395,7 +445,10 @@ func chain(err error) string {
 // RetryAfterSeconds formats d as a Retry-After value: whole seconds, rounded
 // up, at least 1.
 func RetryAfterSeconds(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
+	s := int64(d / time.Second)
+	if d%time.Second > 0 { // not d+time.Second-1, which overflows near the maximum
+		s++
+	}
 	if s < 1 {
 		s = 1
 	}
@@ -420,7 +473,7 @@ const excAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 // newExcID returns "exc_" and 26 characters encoding 128 random bits.
 func newExcID() string {
 	var raw [16]byte
-	_, _ = io.ReadFull(rand.Reader, raw[:])
+	_, _ = rand.Read(raw[:]) // unlike io.ReadFull(rand.Reader, ...), keeps raw off the heap
 	var out [4 + 26]byte
 	copy(out[:], "exc_")
 	// 128 bits as 26 base32 digits, 5 bits each, most significant first.

@@ -34,7 +34,9 @@ func String(dst []byte, s string) []byte {
 }
 
 // Concat appends the concatenation of parts as one quoted JSON string,
-// escaped as String does, without building the concatenation first.
+// escaped as String does, without building the concatenation first. Each
+// part is escaped on its own, so a UTF-8 sequence split across two parts is
+// replaced like any other invalid bytes.
 func Concat(dst []byte, parts ...string) []byte {
 	dst = append(dst, '"')
 	for _, s := range parts {
