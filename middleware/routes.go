@@ -23,7 +23,15 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 // the methods the path is routed for. Use it as chi's MethodNotAllowed
 // handler: it asks the chi router in the request context which methods match.
 func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	writeMethodNotAllowed(w, r, chiAllowed(r))
+	allow := chiAllowed(r)
+	if allow == "" && chi.RouteContext(r.Context()) != nil {
+		// chi sends a method it does not know here whether or not any
+		// route matches the path; for a path nothing is routed for, the
+		// answer is 404.
+		NotFound(w, r)
+		return
+	}
+	writeMethodNotAllowed(w, r, allow)
 }
 
 func writeMethodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {

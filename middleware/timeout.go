@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline-go/faultline/catalog"
+	"github.com/faultline-go/faultline/internal/reqctx"
 	"github.com/faultline-go/faultline/problem"
 )
 
@@ -28,7 +29,9 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
-			r = r.WithContext(ctx)
+			// The handler gets its own copy of the request state: this
+			// goroutine may answer the request while the handler runs.
+			hr := r.WithContext(reqctx.Detach(ctx))
 			tw := &timeoutWriter{header: make(http.Header)}
 			done := make(chan struct{})
 			panicked := make(chan *problem.PanicError, 1)
@@ -39,12 +42,24 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 						if !ok {
 							pe = &problem.PanicError{Value: v, Stack: debug.Stack()}
 						}
-						panicked <- pe
+						tw.mu.Lock()
+						late := tw.timedOut
+						if !late {
+							panicked <- pe
+						}
+						tw.mu.Unlock()
+						if late {
+							// Nobody waits for this handler any more: log
+							// the panic (tw is committed, so nothing is
+							// written).
+							problem.Write(tw, hr, pe)
+						}
 					}
 				}()
-				next.ServeHTTP(tw, r)
+				next.ServeHTTP(tw, hr)
 				close(done)
 			}()
+			var expired bool
 			select {
 			case pe := <-panicked:
 				if pe.Value == http.ErrAbortHandler {
@@ -52,28 +67,41 @@ func Timeout(d time.Duration) func(http.Handler) http.Handler {
 				}
 				panic(pe)
 			case <-done:
-				tw.mu.Lock()
-				defer tw.mu.Unlock()
-				dst := w.Header()
-				for k, vv := range tw.header {
-					dst[k] = vv
-				}
-				if tw.status == 0 {
-					tw.status = http.StatusOK
-				}
-				w.WriteHeader(tw.status)
-				_, _ = w.Write(tw.body.Bytes())
+				// A handler that returns after the deadline has overrun it,
+				// even if this goroutine only notices now (a loaded
+				// machine can run both channels ready at once).
+				expired = ctx.Err() != nil
 			case <-ctx.Done():
+				expired = true
+			}
+			if expired {
 				tw.mu.Lock()
 				tw.timedOut = true
 				tw.mu.Unlock()
+				select {
+				case pe := <-panicked: // panicked as the deadline passed
+					problem.Write(tw, r, pe)
+				default:
+				}
 				err := ctx.Err()
 				if err == context.DeadlineExceeded {
 					err = problem.Wrap(err, catalog.DeadlineExceeded,
 						"The request did not complete within "+d.String()+".")
 				}
 				problem.Write(w, r, err)
+				return
 			}
+			tw.mu.Lock()
+			defer tw.mu.Unlock()
+			dst := w.Header()
+			for k, vv := range tw.header {
+				dst[k] = vv
+			}
+			if tw.status == 0 {
+				tw.status = http.StatusOK
+			}
+			w.WriteHeader(tw.status)
+			_, _ = w.Write(tw.body.Bytes())
 		})
 	}
 }

@@ -35,6 +35,22 @@ type State struct {
 	// says whether it already wraps a writer for this request.
 	W      respwriter.Writer
 	WInUse bool
+
+	// RateLimit is the rate limiter's scratch space for this request.
+	RateLimit RateLimit
+}
+
+// RateLimit is the rate limiter's per-request state. Its arrays back the
+// response header values, so setting them costs no allocation of their own.
+type RateLimit struct {
+	// Decider is the limiter that has decided the request, or nil.
+	Decider any
+	// Routed says whether that decision covered the route policies of
+	// the endpoint the request is routed to.
+	Routed bool
+	// Value and Policy back the RateLimit and RateLimit-Policy headers.
+	Value  [1]string
+	Policy [1]string
 }
 
 type contextKey struct{ name string }
@@ -47,14 +63,33 @@ func From(ctx context.Context) *State {
 	return s
 }
 
+// stateCtx is the context carrying a State. It does what
+// context.WithValue(parent, stateKey, &st) does, in the one allocation that
+// holds the state.
+type stateCtx struct {
+	context.Context
+	st State
+}
+
+// Value returns the state for stateKey and asks the parent otherwise.
+func (c *stateCtx) Value(key any) any {
+	if key == stateKey {
+		return &c.st
+	}
+	return c.Context.Value(key)
+}
+
+// String names the context, as the context package's own types do.
+func (c *stateCtx) String() string { return "reqctx.WithState" }
+
 // Ensure returns the state of r, attaching a new one (and returning the
 // request that carries it) when r has none.
 func Ensure(r *http.Request) (*State, *http.Request) {
 	if s := From(r.Context()); s != nil {
 		return s, r
 	}
-	s := new(State)
-	return s, r.WithContext(context.WithValue(r.Context(), stateKey, s))
+	c := &stateCtx{Context: r.Context()}
+	return &c.st, r.WithContext(c)
 }
 
 // EnsureContext is Ensure for a bare context.
@@ -62,8 +97,24 @@ func EnsureContext(ctx context.Context) (*State, context.Context) {
 	if s := From(ctx); s != nil {
 		return s, ctx
 	}
-	s := new(State)
-	return s, context.WithValue(ctx, stateKey, s)
+	c := &stateCtx{Context: ctx}
+	return &c.st, c
+}
+
+// Detach returns ctx carrying a copy of its state (a new state when it has
+// none), for a goroutine that serves the request beside the one owning the
+// state, as Timeout's handler goroutine does. The copy starts with the same
+// id, renderer, principal and rate-limit state and no response writer; what
+// the goroutine records in it (an id made for an error response, the writer
+// of a Recover) stays its own, so the two goroutines share nothing mutable.
+func Detach(ctx context.Context) context.Context {
+	c := &stateCtx{Context: ctx}
+	if s := From(ctx); s != nil {
+		c.st = *s
+		c.st.W = respwriter.Writer{}
+		c.st.WInUse = false
+	}
+	return c
 }
 
 // NewRequestID returns a random (version 4) UUID string. The random bits come

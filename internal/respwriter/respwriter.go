@@ -6,6 +6,7 @@ package respwriter
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -85,11 +86,14 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 func (w *Writer) Flush() { _ = w.FlushError() }
 
 // FlushError is Flush reporting failure, as http.ResponseController expects.
+// A flush the wrapped writer does not support sends nothing, so it leaves
+// the response uncommitted.
 func (w *Writer) FlushError() error {
-	if w.status == 0 {
+	err := http.NewResponseController(w.rw).Flush()
+	if w.status == 0 && !errors.Is(err, http.ErrNotSupported) {
 		w.status = http.StatusOK
 	}
-	return http.NewResponseController(w.rw).Flush()
+	return err
 }
 
 // Hijack hands the connection over; the response counts as committed.
