@@ -1,0 +1,68 @@
+package ratelimit
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestTableModel runs random inserts, updates, removals, evictions and
+// sweeps against a map and checks the table holds exactly the same buckets,
+// with hashes crowded into few home slots so probe sequences wrap and
+// collide.
+func TestTableModel(t *testing.T) {
+	for _, shift := range []uint{0, 8} {
+		r := rand.New(rand.NewPCG(uint64(shift), 42))
+		tb := table{shift: shift}
+		model := map[uint64]cell{}
+		key := func() uint64 { return uint64(r.IntN(300))<<(64-shift)>>0 | uint64(r.IntN(40)+1) }
+		for step := 0; step < 50_000; step++ {
+			h := key()
+			switch op := r.IntN(10); {
+			case op < 6: // decide: update or insert
+				c := cell{tokens: float64(step), full: int64(r.IntN(1000))}
+				if s := tb.find(h); s != nil {
+					s.cell = c
+				} else {
+					tb.insert(h, c)
+				}
+				model[h] = c
+			case op < 8: // remove
+				if s := tb.find(h); s != nil {
+					for i := range tb.slots {
+						if &tb.slots[i] == s {
+							tb.remove(i)
+						}
+					}
+					delete(model, h)
+				}
+			case op < 9: // evict
+				if tb.n > 0 {
+					tb.evict(h)
+					for k := range model {
+						if tb.find(k) == nil {
+							delete(model, k)
+						}
+					}
+				}
+			default: // sweep
+				now := int64(r.IntN(1000))
+				tb.sweep(now)
+				for k, c := range model {
+					if c.full <= now {
+						delete(model, k)
+					}
+				}
+			}
+			require.Equal(t, len(model), tb.n, "step %d: table holds %d buckets, want %d", step, tb.n, len(model))
+			if step%500 == 0 {
+				for k, c := range model {
+					s := tb.find(k)
+					require.NotNil(t, s, "step %d: find(%x) = nil, want the bucket", step, k)
+					require.Equal(t, c, s.cell, "step %d: find(%x).cell", step, k)
+				}
+			}
+		}
+	}
+}
