@@ -1,11 +1,28 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test vet bench fuzz run cover
+.PHONY: test vet bench bench-redis fuzz run cover redis-start redis-stop
 
-## test: vet, then every test under the race detector.
+# with_redis runs the shell command $(1) with throwaway Redis servers
+# (scripts/redis.sh: one standalone, one 3-node cluster, never on 6379) and
+# their FAULTLINE_REDIS_* environment, then stops them whatever happened,
+# keeping the command's exit status. Each run has a directory of its own
+# under .redis/, so runs side by side do not collide.
+define with_redis
+	@dir=.redis/run.$$$$; \
+	scripts/redis.sh start "$$dir" || exit 1; \
+	trap 'scripts/redis.sh stop "$$dir"' EXIT; \
+	trap 'exit 130' HUP INT TERM; \
+	set -a; . "$$dir/env"; set +a; \
+	set -x; \
+	$(1)
+endef
+
+## test: vet, then every test under the race detector, the Redis store's
+## against real redis-servers (FAULTLINE_REQUIRE_REDIS=1: they fail rather
+## than skip when Redis is missing).
 test: vet
-	$(GO) test -race -count=1 $(PKGS)
+	$(call with_redis,$(GO) test -race -count=1 $(PKGS))
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -15,12 +32,26 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+## bench-redis: the Redis store's benchmarks, against a throwaway redis-server.
+bench-redis:
+	$(call with_redis,$(GO) test -run '^$$' -bench Redis -benchmem ./ratelimit)
+
+## redis-start: throwaway Redis servers in .redis/dev for running tests by
+## hand: set -a; . .redis/dev/env; set +a; go test ./ratelimit
+redis-start:
+	scripts/redis.sh start .redis/dev
+
+## redis-stop: stops the servers of redis-start.
+redis-stop:
+	scripts/redis.sh stop .redis/dev
+
 ## fuzz: each fuzz target for FUZZTIME (default 20s).
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./internal/jsonw -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/reqctx -run '^$$' -fuzz '^FuzzValidRequestID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./problem -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./middleware -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME)
 
 ## run: the demo service on 127.0.0.1:8080.
 run:
