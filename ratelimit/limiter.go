@@ -75,7 +75,8 @@ type Config struct {
 	// authenticated principal (see Subject) or, without one, the client IP
 	// set by chi's middleware.ClientIP* (which trust only the proxies they
 	// are given), else the TCP peer address. X-Forwarded-For is never read
-	// here.
+	// here. Key ids and addresses share one key space, so key ids must not
+	// be IP addresses.
 	Key func(r *http.Request) string
 	// LegacyHeaders adds X-RateLimit-Limit, X-RateLimit-Remaining and
 	// X-RateLimit-Reset (seconds until full) for the most constraining
@@ -116,7 +117,8 @@ type Limiter struct {
 	routeCount atomic.Int32 // Route middlewares created
 	index      routeIndex   // Route policies per chi endpoint
 
-	policyHdrs sync.Map // Policy -> string: RateLimit-Policy items of principal policies
+	policyHdrs sync.Map   // Policy -> string: RateLimit-Policy items of principal policies
+	values     valueCache // RateLimit values of the default policy alone
 }
 
 // New validates cfg and returns a Limiter.
@@ -169,6 +171,7 @@ func New(cfg Config) (*Limiter, error) {
 		l.fallback = NewMemoryStore(MemoryConfig{})
 	}
 	l.index.init(l)
+	l.values.init(p)
 	return l, nil
 }
 
@@ -433,7 +436,11 @@ func (l *Limiter) run(w http.ResponseWriter, r *http.Request, st *reqctx.State, 
 		}
 		allowed = ok
 	}
-	st.RateLimit.Value[0] = rateLimitValue(prevValue, checks, res)
+	if v := l.values.get(prevValue, checks, res); v != "" {
+		st.RateLimit.Value[0] = v
+	} else {
+		st.RateLimit.Value[0] = rateLimitValue(prevValue, checks, res)
+	}
 	h[canonicalRateLimit] = st.RateLimit.Value[:]
 	if l.legacy {
 		setLegacy(h, checks, res)
@@ -518,6 +525,45 @@ func rateLimitValue(prev string, checks []Check, res []Result) string {
 	return string(b)
 }
 
+// valueCache holds the RateLimit header values of decisions against the
+// default policy alone, one per (remaining, seconds until full), so the
+// common response sets the header without formatting (and allocating) it.
+type valueCache struct {
+	policy Policy
+	maxT   int64
+	values []atomic.Pointer[string]
+}
+
+// maxCachedValues bounds the cache; larger policies format every value.
+const maxCachedValues = 4096
+
+func (c *valueCache) init(p Policy) {
+	c.policy = p
+	c.maxT = int64(p.Window() / time.Second)
+	if n := (int64(p.Burst) + 1) * (c.maxT + 1); n <= maxCachedValues {
+		c.values = make([]atomic.Pointer[string], n)
+	}
+}
+
+// get returns the cached value for a lone default-policy decision, or ""
+// when the decision is not one the cache covers.
+func (c *valueCache) get(prev string, checks []Check, res []Result) string {
+	if c.values == nil || prev != "" || len(checks) != 1 || checks[0].Policy != c.policy {
+		return ""
+	}
+	rem, t := int64(res[0].Remaining), wholeSeconds(res[0].Reset)
+	if rem < 0 || rem > int64(c.policy.Burst) || t > c.maxT {
+		return ""
+	}
+	slot := &c.values[rem*(c.maxT+1)+t]
+	if v := slot.Load(); v != nil {
+		return *v
+	}
+	v := rateLimitValue("", checks, res)
+	slot.Store(&v)
+	return v
+}
+
 // setLegacy sets the X-RateLimit-* headers for the policy with the fewest
 // remaining tokens.
 func setLegacy(h http.Header, checks []Check, res []Result) {
@@ -561,11 +607,11 @@ func clientKey(r *http.Request) string {
 		}
 	}
 	if ip := chimw.GetClientIPAddr(r.Context()); ip.IsValid() {
-		return "ip:" + ip.String()
+		return ip.String()
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return "ip:" + host
+	return host
 }
