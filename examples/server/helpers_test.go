@@ -123,25 +123,40 @@ type testServer struct {
 // logger writing to the returned server's logs.
 func startServer(t *testing.T, envelope string, maintenance bool) *testServer {
 	t.Helper()
+	return startServerWith(t, envelope, func(cfg *serverConfig) {
+		cfg.Maintenance = maintenance
+		// Far above what a test sends: the rate limit tests set their own.
+		cfg.Rate = 1_000_000
+	})
+}
+
+// startServerWith is startServer with the configuration adjusted by edit.
+func startServerWith(t *testing.T, envelope string, edit func(*serverConfig)) *testServer {
+	t.Helper()
 	logs := new(syncBuffer)
-	h, err := newServer(serverConfig{
+	cfg := serverConfig{
 		Problem: problem.Config{
 			Envelope: envelope,
 			Prefix:   "BLUM",
 			Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		},
-		Maintenance: maintenance,
-	})
+	}
+	edit(&cfg)
+	h, err := newServer(cfg)
 	require.NoError(t, err, "newServer(%s) = _, %v, want nil", envelope, err)
 	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		assert.NoError(t, h.Close())
+	})
 	client := srv.Client()
 	client.Timeout = 10 * time.Second
 	return &testServer{envelope: envelope, url: srv.URL, client: client, logs: logs}
 }
 
-// request builds a request to the server. A body is sent as
-// application/json unless header sets another Content-Type.
+// request builds a request to the server, authenticated as the first demo
+// key pair. A body is sent as application/json unless header sets another
+// Content-Type; a header given as "" is removed.
 func (s *testServer) request(t *testing.T, method, path, body string, header map[string]string) *http.Request {
 	t.Helper()
 	var rd io.Reader
@@ -153,7 +168,12 @@ func (s *testServer) request(t *testing.T, method, path, body string, header map
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.SetBasicAuth(defaultKeys[0].key, defaultKeys[0].secret)
 	for k, v := range header {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	return req

@@ -15,10 +15,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/faultline-go/faultline/problem"
+	"github.com/faultline-go/faultline/ratelimit"
 )
 
 func main() {
@@ -46,6 +50,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	envelope := fs.String("envelope", or(env.Envelope, problem.EnvelopeProblem), "error envelope: flat, google, tracked or problem")
 	prefix := fs.String("prefix", or(env.Prefix, "BLUM"), "flat error code prefix")
 	maintenance := fs.Bool("maintenance", false, "answer every /v1 route with 503 UNAVAILABLE")
+	keys := fs.String("keys", "", `accepted key pairs, "key:secret,key2:secret2" (default the two demo pairs)`)
+	deployEnv := fs.String("env", string(ratelimit.EnvSandbox), "deployment environment: sandbox (10 requests/s per key pair) or production (25/s)")
+	rps := fs.Int("rate", 0, "override the per-key-pair rate and burst (requests/s), for load tests")
+	redisURL := fs.String("redis", "", "keep rate limits on Redis, redis://host:port/db (default in memory)")
+	outage := fs.String("redis-outage", "open", "when Redis fails: open (admit), closed (503) or fallback (memory at half rate)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,10 +64,33 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	cfg := env
 	cfg.Envelope, cfg.Prefix, cfg.Logger = *envelope, *prefix, logger
-	h, err := newServer(serverConfig{Problem: cfg, Maintenance: *maintenance})
+	sc := serverConfig{Problem: cfg, Maintenance: *maintenance, Env: ratelimit.Environment(*deployEnv), Rate: *rps}
+	if *rps < 0 {
+		return fmt.Errorf("-rate %d: want a positive number of requests per second", *rps)
+	}
+	if sc.Keys, err = parseKeys(*keys); err != nil {
+		return err
+	}
+	if sc.Outage, err = parseOutage(*outage); err != nil {
+		return err
+	}
+	if *redisURL != "" {
+		opts, err := redis.ParseURL(*redisURL)
+		if err != nil {
+			return fmt.Errorf("-redis: %w", err)
+		}
+		opts.ContextTimeoutEnabled = true
+		client := redis.NewClient(opts)
+		defer client.Close()
+		if sc.Store, err = ratelimit.NewRedisStore(client, ratelimit.RedisConfig{}); err != nil {
+			return err
+		}
+	}
+	h, err := newServer(sc)
 	if err != nil {
 		return err
 	}
+	defer h.Close()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -93,6 +125,35 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 	return nil
+}
+
+// parseKeys reads -keys: comma-separated key:secret pairs.
+func parseKeys(v string) ([]keyPair, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var pairs []keyPair
+	for _, item := range strings.Split(v, ",") {
+		key, secret, ok := strings.Cut(strings.TrimSpace(item), ":")
+		if !ok || key == "" || secret == "" {
+			return nil, fmt.Errorf("-keys: each pair must be key:secret with neither empty (pair %d)", len(pairs)+1)
+		}
+		pairs = append(pairs, keyPair{key, secret})
+	}
+	return pairs, nil
+}
+
+// parseOutage reads -redis-outage.
+func parseOutage(v string) (ratelimit.Outage, error) {
+	switch v {
+	case "open":
+		return ratelimit.FailOpen, nil
+	case "closed":
+		return ratelimit.FailClosed, nil
+	case "fallback":
+		return ratelimit.FallBack, nil
+	}
+	return 0, fmt.Errorf("-redis-outage %q: want open, closed or fallback", v)
 }
 
 func or(v, def string) string {

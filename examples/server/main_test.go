@@ -15,6 +15,7 @@ import (
 
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/problem"
+	"github.com/faultline-go/faultline/ratelimit"
 )
 
 // clearEnv blanks the FAULTLINE_* variables for the test, so the caller's
@@ -74,11 +75,14 @@ func (rn *running) stop(t *testing.T) error {
 	}
 }
 
-// get fetches path from the running server.
+// get fetches path from the running server, as the first demo key pair.
 func (rn *running) get(t *testing.T, path string) (*http.Response, []byte) {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get("http://" + rn.addr + path)
+	req, err := http.NewRequest(http.MethodGet, "http://"+rn.addr+path, nil)
+	require.NoError(t, err)
+	req.SetBasicAuth(defaultKeys[0].key, defaultKeys[0].secret)
+	resp, err := client.Do(req)
 	require.NoError(t, err, "GET %s: %v", path, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -135,6 +139,16 @@ func TestRunErrors(t *testing.T) {
 			args: []string{"-addr", "127.0.0.1:0"}, is: problem.ErrInvalidConfig, mention: []string{problem.EnvTypeBaseURI}},
 		{name: "unexpected argument", args: []string{"-addr", "127.0.0.1:0", "serve"},
 			mention: []string{"unexpected", "serve"}},
+		{name: "key pair without secret", args: []string{"-addr", "127.0.0.1:0", "-keys", "a:b,c"},
+			mention: []string{"-keys", "pair 2"}},
+		{name: "unknown environment", args: []string{"-addr", "127.0.0.1:0", "-env", "staging"},
+			is: ratelimit.ErrUnknownEnvironment, mention: []string{"staging", "sandbox", "production"}},
+		{name: "negative rate", args: []string{"-addr", "127.0.0.1:0", "-rate", "-5"},
+			mention: []string{"-rate"}},
+		{name: "unknown outage policy", args: []string{"-addr", "127.0.0.1:0", "-redis-outage", "maybe"},
+			mention: []string{"-redis-outage", "maybe"}},
+		{name: "bad redis URL", args: []string{"-addr", "127.0.0.1:0", "-redis", "http://x"},
+			mention: []string{"-redis"}},
 		{name: "unknown flag", args: []string{"-port", "8080"}, mention: []string{"port"}},
 		{name: "help", args: []string{"-h"}, is: flag.ErrHelp},
 		{name: "bad address", args: []string{"-addr", "127.0.0.1:99999"}, mention: []string{"99999"}},

@@ -13,10 +13,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
+	"golang.org/x/time/rate"
 
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/middleware"
 	"github.com/faultline-go/faultline/problem"
+	"github.com/faultline-go/faultline/ratelimit"
 )
 
 // DuplicateOrder is the demo's own code: a client_order_id used twice.
@@ -28,13 +30,40 @@ const (
 	maxSlowMS   = 10_000
 )
 
+// Default key pairs of the demo; -keys replaces them.
+var defaultKeys = []keyPair{{"demo-key", "demo-secret"}, {"demo-key-2", "demo-secret-2"}}
+
+type keyPair struct{ key, secret string }
+
 type serverConfig struct {
 	Problem     problem.Config
 	Maintenance bool
+	// Keys are the accepted key pairs; nil means defaultKeys.
+	Keys []keyPair
+	// Env picks the default rate limit policy (sandbox when empty).
+	Env ratelimit.Environment
+	// Rate, when positive, replaces the policy's rate and burst.
+	Rate int
+	// Store holds the rate limit buckets; nil means memory.
+	Store ratelimit.Store
+	// Outage is the limiter's behaviour when Store fails.
+	Outage ratelimit.Outage
 }
 
+// server is the demo's handler; Close releases the limiter.
+type server struct {
+	http.Handler
+	limiter *ratelimit.Limiter
+}
+
+// Close stops the limiter's background work.
+func (s *server) Close() error { return s.limiter.Close() }
+
+// reportsPolicy is the route limit of GET /v1/reports, per key pair.
+var reportsPolicy = ratelimit.Policy{Rate: 2, Burst: 2}
+
 // newServer builds the demo's routes on a chi router.
-func newServer(cfg serverConfig) (http.Handler, error) {
+func newServer(cfg serverConfig) (*server, error) {
 	cat, err := catalog.New(cfg.Problem.Prefix, catalog.Code{
 		Name:       DuplicateOrder,
 		Status:     http.StatusConflict,
@@ -47,6 +76,39 @@ func newServer(cfg serverConfig) (http.Handler, error) {
 	}
 	cfg.Problem.Catalog = cat
 	rd, err := problem.NewRenderer(cfg.Problem)
+	if err != nil {
+		return nil, err
+	}
+
+	keys := cfg.Keys
+	if keys == nil {
+		keys = defaultKeys
+	}
+	env := cfg.Env
+	if env == "" {
+		env = ratelimit.EnvSandbox
+	}
+	policy, err := ratelimit.PolicyFor(env)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Rate > 0 {
+		policy.Rate, policy.Burst = rate.Limit(cfg.Rate), cfg.Rate
+	}
+	pairs := make([]middleware.KeyPair, len(keys))
+	for i, k := range keys {
+		pairs[i] = middleware.KeyPair{Key: k.key, Secret: k.secret, Environment: string(env)}
+	}
+	authn, err := middleware.NewStaticKeys(pairs...)
+	if err != nil {
+		return nil, err
+	}
+	lim, err := ratelimit.New(ratelimit.Config{
+		Policy: &policy,
+		Store:  cfg.Store,
+		Outage: cfg.Outage,
+		Logger: cfg.Problem.Logger,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -65,14 +127,16 @@ func newServer(cfg serverConfig) (http.Handler, error) {
 		_ = cat.WriteMarkdown(w)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(middleware.Maintenance(middleware.NewSwitch(cfg.Maintenance), 0))
+		r.Use(middleware.Maintenance(middleware.NewSwitch(cfg.Maintenance), 0),
+			middleware.KeyAuth(authn), lim.Handler)
 		r.Get("/accounts/{id}", middleware.Handle(s.getAccount))
+		r.With(lim.Route("reports", reportsPolicy)).Get("/reports", s.reports)
 		r.Post("/orders", middleware.Handle(s.createOrder))
 		r.Get("/panic", s.panics)
 		r.Get("/fail", middleware.Handle(s.fails))
 		r.With(middleware.Timeout(slowTimeout)).Get("/slow", middleware.Handle(s.slow))
 	})
-	return r, nil
+	return &server{Handler: r, limiter: lim}, nil
 }
 
 type service struct {
@@ -171,6 +235,13 @@ func parseQuantity(raw json.RawMessage) (float64, *problem.Violation) {
 		return 0, invalid
 	}
 	return q, nil
+}
+
+func (s *service) reports(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"key":     middleware.PrincipalFromContext(r.Context()).KeyID,
+		"reports": []string{"daily-pnl", "positions"},
+	})
 }
 
 func (s *service) panics(w http.ResponseWriter, r *http.Request) {

@@ -185,6 +185,7 @@ func TestServerChunkedBodyTooLarge(t *testing.T) {
 			req, err := http.NewRequest("POST", s.url+"/v1/orders", body)
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/json")
+			req.SetBasicAuth(defaultKeys[0].key, defaultKeys[0].secret)
 			require.Zero(t, req.ContentLength, "request has a Content-Length, want it sent chunked")
 			resp, got := s.send(t, req)
 			s.checkError(t, resp, got, 413, codePayloadTooLarge)
@@ -503,8 +504,15 @@ func TestServerConcurrentOrders(t *testing.T) {
 	statuses := make(chan int, n)
 	for range n {
 		go func() {
-			resp, err := s.client.Post(s.url+"/v1/orders", "application/json",
+			req, err := http.NewRequest(http.MethodPost, s.url+"/v1/orders",
 				strings.NewReader(`{"client_order_id":"same","symbol":"AAPL","quantity":1}`))
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.SetBasicAuth(defaultKeys[0].key, defaultKeys[0].secret)
+			resp, err := s.client.Do(req)
 			if err != nil {
 				statuses <- 0
 				return

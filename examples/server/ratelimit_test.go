@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline-go/faultline/ratelimit"
+)
+
+var (
+	codeMissingAuth    = code{"MISSING_AUTHORIZATION", "BLUM-401-001", "UNAUTHORIZED"}
+	codeMalformedCreds = code{"MALFORMED_CREDENTIALS", "BLUM-401-002", "UNAUTHORIZED"}
+	codeInvalidCreds   = code{"INVALID_CREDENTIALS", "BLUM-401-003", "UNAUTHORIZED"}
+	codeRateLimited    = code{"RESOURCE_EXHAUSTED", "BLUM-429-001", "RATE_LIMIT_EXCEEDED"}
+)
+
+// frozenStore decides at a fixed instant, so a test's requests all fall in
+// the same moment however slowly the machine runs them.
+type frozenStore struct {
+	*ratelimit.MemoryStore
+	now time.Time
+}
+
+func (s frozenStore) Take(_ context.Context, checks []ratelimit.Check, res []ratelimit.Result) (bool, error) {
+	return s.TakeAt(s.now, checks, res)
+}
+
+// startLimited serves the demo with its real limits on a frozen clock.
+func startLimited(t *testing.T, envelope string, edit func(*serverConfig)) *testServer {
+	t.Helper()
+	mem := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	t.Cleanup(func() { _ = mem.Close() })
+	return startServerWith(t, envelope, func(cfg *serverConfig) {
+		cfg.Store = frozenStore{mem, time.Unix(1_800_000_000, 0)}
+		if edit != nil {
+			edit(cfg)
+		}
+	})
+}
+
+func basic(key, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"+secret))
+}
+
+func TestServerAuth(t *testing.T) {
+	cases := []struct {
+		name   string
+		header string // "" sends no Authorization header
+		want   code
+	}{
+		{"missing", "", codeMissingAuth},
+		{"bearer scheme", "Bearer abc", codeMalformedCreds},
+		{"bad base64", "Basic !!!", codeMalformedCreds},
+		{"no colon", "Basic " + base64.StdEncoding.EncodeToString([]byte("demo-key")), codeMalformedCreds},
+		{"empty secret", basic("demo-key", ""), codeMalformedCreds},
+		{"control character", basic("demo-key", "demo\x00secret"), codeMalformedCreds},
+		{"over 4 KiB", "Basic " + strings.Repeat("A", 5000), codeMalformedCreds},
+		{"wrong secret", basic("demo-key", "nope"), codeInvalidCreds},
+		{"unknown key", basic("who", "demo-secret"), codeInvalidCreds},
+	}
+	for _, envelope := range envelopes {
+		t.Run(envelope, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, envelope, false)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					resp, body := s.do(t, "GET", "/v1/accounts/acc_1", "", map[string]string{"Authorization": tc.header})
+					s.checkError(t, resp, body, http.StatusUnauthorized, tc.want)
+					assert.Equal(t, `Basic realm="api", charset="UTF-8"`, resp.Header.Get("WWW-Authenticate"),
+						"GET /v1/accounts/acc_1 with %s: WWW-Authenticate", tc.name)
+					assert.NotContains(t, string(body), "demo-secret", "401 body leaks the secret")
+				})
+			}
+			t.Run("valid", func(t *testing.T) {
+				resp, _ := s.do(t, "GET", "/v1/accounts/acc_1", "", map[string]string{"Authorization": basic("demo-key-2", "demo-secret-2")})
+				assert.Equal(t, http.StatusOK, resp.StatusCode, "GET /v1/accounts/acc_1 as demo-key-2: status")
+			})
+			t.Run("healthz needs none", func(t *testing.T) {
+				resp, _ := s.do(t, "GET", "/healthz", "", map[string]string{"Authorization": ""})
+				assert.Equal(t, http.StatusOK, resp.StatusCode, "GET /healthz without credentials: status")
+			})
+			assert.NotContains(t, s.logs.String(), "demo-secret", "the log holds a secret")
+		})
+	}
+}
+
+func TestServerKeysFlagReplacesDefaults(t *testing.T) {
+	s := startServerWith(t, "flat", func(cfg *serverConfig) {
+		cfg.Keys = []keyPair{{"ops", "s3cret"}}
+		cfg.Rate = 1000
+	})
+	resp, _ := s.do(t, "GET", "/v1/accounts/acc_1", "", map[string]string{"Authorization": basic("ops", "s3cret")})
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "GET as ops: status")
+	resp, body := s.do(t, "GET", "/v1/accounts/acc_1", "", nil) // demo-key
+	s.checkError(t, resp, body, http.StatusUnauthorized, codeInvalidCreds)
+}
+
+// rateHeaders returns the RateLimit-Policy and RateLimit headers.
+func rateHeaders(resp *http.Response) (policy, limit string) {
+	return resp.Header.Get("RateLimit-Policy"), resp.Header.Get("RateLimit")
+}
+
+func TestServerRateLimit(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(*serverConfig)
+		label string
+		quota int
+	}{
+		{"sandbox", nil, "sandbox", 10},
+		{"production", func(c *serverConfig) { c.Env = ratelimit.EnvProduction }, "production", 25},
+		{"rate flag", func(c *serverConfig) { c.Rate = 3 }, "sandbox", 3},
+	}
+	for _, envelope := range envelopes {
+		for _, tc := range cases {
+			t.Run(envelope+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				s := startLimited(t, envelope, tc.edit)
+				wantPolicy := `"` + tc.label + `";q=` + strconv.Itoa(tc.quota) + ";w=1"
+				for i := 1; i <= tc.quota; i++ {
+					resp, _ := s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
+					require.Equal(t, http.StatusOK, resp.StatusCode, "request %d of %d: status", i, tc.quota)
+					policy, limit := rateHeaders(resp)
+					assert.Equal(t, wantPolicy, policy, "request %d: RateLimit-Policy", i)
+					assert.Equal(t, `"`+tc.label+`";r=`+strconv.Itoa(tc.quota-i)+";t=1", limit, "request %d: RateLimit", i)
+				}
+				resp, body := s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
+				s.checkError(t, resp, body, http.StatusTooManyRequests, codeRateLimited)
+				assert.Equal(t, "1", resp.Header.Get("Retry-After"), "429: Retry-After")
+				policy, limit := rateHeaders(resp)
+				assert.Equal(t, wantPolicy, policy, "429: RateLimit-Policy")
+				assert.Equal(t, `"`+tc.label+`";r=0;t=1`, limit, "429: RateLimit")
+				assert.Contains(t, string(body), tc.label, "429 body names the policy")
+
+				// Another key pair has a bucket of its own.
+				resp, _ = s.do(t, "GET", "/v1/accounts/acc_1", "", map[string]string{"Authorization": basic("demo-key-2", "demo-secret-2")})
+				assert.Equal(t, http.StatusOK, resp.StatusCode, "demo-key-2 after demo-key was limited: status")
+			})
+		}
+	}
+}
+
+func TestServerReportsRouteLimit(t *testing.T) {
+	for _, envelope := range envelopes {
+		t.Run(envelope, func(t *testing.T) {
+			t.Parallel()
+			s := startLimited(t, envelope, nil)
+			const wantPolicy = `"sandbox";q=10;w=1, "reports";q=2;w=1`
+			for i := 1; i <= 2; i++ {
+				resp, _ := s.do(t, "GET", "/v1/reports", "", nil)
+				require.Equal(t, http.StatusOK, resp.StatusCode, "GET /v1/reports #%d: status", i)
+				policy, limit := rateHeaders(resp)
+				assert.Equal(t, wantPolicy, policy, "GET /v1/reports #%d: RateLimit-Policy", i)
+				assert.Equal(t, `"sandbox";r=`+strconv.Itoa(10-i)+`;t=1, "reports";r=`+strconv.Itoa(2-i)+";t=1", limit,
+					"GET /v1/reports #%d: RateLimit", i)
+			}
+			for i := 3; i <= 5; i++ {
+				resp, body := s.do(t, "GET", "/v1/reports", "", nil)
+				s.checkError(t, resp, body, http.StatusTooManyRequests, codeRateLimited)
+				assert.Contains(t, string(body), "reports", "GET /v1/reports #%d: the 429 names the route policy", i)
+				_, limit := rateHeaders(resp)
+				assert.Equal(t, `"sandbox";r=8;t=1, "reports";r=0;t=1`, limit,
+					"GET /v1/reports #%d: RateLimit (refusals use no sandbox token)", i)
+				assert.Equal(t, "1", resp.Header.Get("Retry-After"), "GET /v1/reports #%d: Retry-After", i)
+			}
+			resp, _ := s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, "GET /v1/accounts/acc_1 after the reports 429s: status")
+			policy, limit := rateHeaders(resp)
+			assert.Equal(t, `"sandbox";q=10;w=1`, policy, "accounts: RateLimit-Policy has no route item")
+			assert.Equal(t, `"sandbox";r=7;t=1`, limit, "accounts: RateLimit")
+		})
+	}
+}
+
+// TestServerRedisReplicas runs two demo replicas on one Redis (make test
+// provides FAULTLINE_REDIS_ADDR): a key pair's limit is shared, so the two
+// together admit one burst, not two.
+func TestServerRedisReplicas(t *testing.T) {
+	addr := os.Getenv("FAULTLINE_REDIS_ADDR")
+	if addr == "" {
+		if os.Getenv("FAULTLINE_REQUIRE_REDIS") == "1" {
+			t.Fatal("FAULTLINE_REQUIRE_REDIS=1 but FAULTLINE_REDIS_ADDR is unset")
+		}
+		t.Skip("FAULTLINE_REDIS_ADDR is unset; make test starts a redis-server")
+	}
+	prefix := fmt.Sprintf("demo-test-%d", time.Now().UnixNano())
+	start := func() *testServer {
+		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+		t.Cleanup(func() { _ = client.Close() })
+		store, err := ratelimit.NewRedisStore(client, ratelimit.RedisConfig{Prefix: prefix})
+		require.NoError(t, err, "NewRedisStore(%s) = _, %v", addr, err)
+		return startServerWith(t, "flat", func(cfg *serverConfig) { cfg.Store = store })
+	}
+	a, b := start(), start()
+	// The sandbox policy: 10 tokens, one back every 100ms. Send the burst
+	// alternating replicas, then expect refusals.
+	admitted := 0
+	for i := 0; i < 10; i++ {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		resp, _ := s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
+		if resp.StatusCode == http.StatusOK {
+			admitted++
+		}
+	}
+	var refused int
+	for _, s := range []*testServer{a, b} {
+		resp, body := s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			refused++
+			s.checkError(t, resp, body, http.StatusTooManyRequests, codeRateLimited)
+		}
+	}
+	// Refills during the loop (10/s) can admit a request or two more on a
+	// slow machine; two separate buckets would admit 20.
+	assert.GreaterOrEqual(t, admitted, 10, "admitted %d of the first 10, want all", admitted)
+	assert.GreaterOrEqual(t, refused, 1, "both replicas admitted more after a shared burst of 10; the limit is not shared")
+}
