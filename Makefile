@@ -1,7 +1,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test vet bench bench-redis fuzz run cover redis-start redis-stop
+.PHONY: test vet bench bench-peers bench-redis fuzz run cover redis-start redis-stop
 
 # with_redis runs the shell command $(1) with throwaway Redis servers
 # (scripts/redis.sh: one standalone, one 3-node cluster, never on 6379) and
@@ -31,6 +31,11 @@ vet:
 ## bench: the benchmarks beside the code, with allocations.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## bench-peers: our limiter side by side with other Go rate limiters, in the
+## separate bench/ module (see bench/README.md).
+bench-peers:
+	$(MAKE) -C bench bench
 
 ## bench-redis: the Redis store's benchmarks, against a throwaway redis-server.
 bench-redis:

@@ -1,0 +1,68 @@
+package bench
+
+// Our side of the comparison. Extend this file as the library grows: the
+// benchmarks pick up whatever the hooks below return.
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/faultline-go/faultline/ratelimit"
+)
+
+// benchPolicy is the generous policy every faultline decision is made
+// against.
+var benchPolicy = ratelimit.Policy{Name: "bench", Rate: benchRate, Burst: benchBurst}
+
+// faultlineImpls returns our in-memory stores, in the shape the decision
+// and bytes-per-key benchmarks use.
+func faultlineImpls() []impl {
+	return []impl{
+		{name: "faultline", open: func(tb testing.TB) store {
+			s := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+			allow := func(key string) bool { return s.Allow(key, benchPolicy).Allowed }
+			return store{
+				decider: func() decider { return allow },
+				close:   func() { s.Close() },
+				len:     s.Len,
+			}
+		}},
+	}
+}
+
+// faultlineMiddleware is our HTTP rate-limit middleware for
+// BenchmarkMiddleware/faultline: the Limiter's Handler keyed on the client
+// IP (httptest requests all come from 192.0.2.1) with benchPolicy, over its
+// own MemoryStore, with its headers.
+func faultlineMiddleware(tb testing.TB) (mw func(http.Handler) http.Handler, cleanup func()) {
+	p := benchPolicy
+	lim, err := ratelimit.New(ratelimit.Config{Policy: &p})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return lim.Handler, func() { lim.Close() }
+}
+
+// redisPolicy matches redisLimit: a million requests per second, burst a
+// million, so every decision is allowed and writes its bucket.
+var redisPolicy = ratelimit.Policy{Name: "bench", Rate: 1_000_000, Burst: 1_000_000}
+
+// faultlineRedis is our Redis store for BenchmarkRedis/faultline: one
+// decision for key against benchPolicy, one EVALSHA.
+func faultlineRedis(tb testing.TB, addr string) (allow func(ctx context.Context, key string) (bool, error), cleanup func()) {
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	s, err := ratelimit.NewRedisStore(client, ratelimit.RedisConfig{Prefix: "bench"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	allow = func(ctx context.Context, key string) (bool, error) {
+		var checks [1]ratelimit.Check
+		var res [1]ratelimit.Result
+		checks[0] = ratelimit.Check{Policy: redisPolicy, Key: key}
+		return s.Take(ctx, checks[:], res[:])
+	}
+	return allow, func() { s.Close(); client.Close() }
+}
