@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -10,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	chimw "github.com/go-chi/chi/v5/middleware"
 
 	"github.com/faultline-go/faultline/middleware"
+	"github.com/faultline-go/faultline/problem"
 	"github.com/faultline-go/faultline/ratelimit"
 )
 
@@ -131,6 +134,19 @@ func BenchmarkMiddleware(b *testing.B) {
 			r.Get("/v1/reports", handler)
 			return r
 		}},
+		// The whole allowed-request stack of the design budget, beside
+		// chi's RequestID and Recoverer alone around the same handler.
+		{"chi-requestid+recoverer", func(*testing.B) http.Handler {
+			return chimw.RequestID(chimw.Recoverer(handler))
+		}},
+		{"stack:requestid+recover+auth+limiter", func(b *testing.B) http.Handler {
+			keys, err := middleware.NewStaticKeys(middleware.KeyPair{Key: "bench-key", Secret: "bench-secret"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rd := problem.MustRenderer(problem.Config{Logger: slog.New(slog.DiscardHandler)})
+			return middleware.RequestID(middleware.Recover(rd)(middleware.KeyAuth(keys)(newLim(b).Handler(handler))))
+		}},
 		{"limiter+route", func(b *testing.B) http.Handler {
 			lim := newLim(b)
 			r := chi.NewRouter()
@@ -143,6 +159,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			h := tt.h(b)
 			req := httptest.NewRequest(http.MethodGet, "/v1/reports", nil)
+			req.SetBasicAuth("bench-key", "bench-secret")
 			b.ReportAllocs()
 			for b.Loop() {
 				rec := httptest.NewRecorder()
