@@ -23,7 +23,8 @@ func faultlineImpls() []impl {
 	return []impl{
 		{name: "faultline", open: func(tb testing.TB) store {
 			s := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
-			allow := func(key string) bool { return s.Allow(key, benchPolicy).Allowed }
+			lim := s.Limiter(benchPolicy)
+			allow := func(key string) bool { return lim.Allow(key).Allowed }
 			return store{
 				decider: func() decider { return allow },
 				close:   func() { s.Close() },

@@ -82,3 +82,23 @@ func ExampleLimit() {
 	// 200 "default";r=0;t=1
 	// 429 "default";r=0;t=1
 }
+
+// ExampleMemoryStore_Limiter binds a policy to the store once, so each
+// decision hashes only the key.
+func ExampleMemoryStore_Limiter() {
+	store := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	defer store.Close()
+	perKey := store.Limiter(ratelimit.Policy{Name: "login", Rate: rate.Every(time.Minute), Burst: 2})
+
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		r := perKey.AllowAt(t0, "alice")
+		fmt.Println(r.Allowed, r.Remaining, r.RetryAfter)
+	}
+	fmt.Println(perKey.AllowAt(t0.Add(time.Minute), "alice").Allowed)
+	// Output:
+	// true 1 0s
+	// true 0 0s
+	// false 0 1m0s
+	// true
+}

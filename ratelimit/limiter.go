@@ -119,6 +119,7 @@ type Limiter struct {
 
 	policyHdrs sync.Map   // Policy -> string: RateLimit-Policy items of principal policies
 	values     valueCache // RateLimit values of the default policy alone
+	prepared   Check      // a check of the default policy, prepared
 }
 
 // New validates cfg and returns a Limiter.
@@ -172,6 +173,7 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	l.index.init(l)
 	l.values.init(p)
+	l.prepared = prepare(Check{Policy: p})
 	return l, nil
 }
 
@@ -312,7 +314,8 @@ func (l *Limiter) chainEntry(h *routeHandler) *routeEntry {
 type routeEntry struct {
 	l        *Limiter
 	policies []Policy
-	header   string // RateLimit-Policy value with the default policy first
+	checks   []Check // policies, prepared
+	header   string  // RateLimit-Policy value with the default policy first
 }
 
 // covers reports whether p is one of e's policies.
@@ -329,6 +332,7 @@ func (l *Limiter) newEntry(ps []Policy) *routeEntry {
 	e := &routeEntry{l: l, policies: ps, header: l.policyHdr}
 	for _, p := range ps {
 		e.header += ", " + p.String()
+		e.checks = append(e.checks, prepare(Check{Policy: p}))
 	}
 	return e
 }
@@ -353,14 +357,20 @@ func (l *Limiter) decide(w http.ResponseWriter, r *http.Request, st *reqctx.Stat
 			header = l.policyHeader(base)
 		}
 	}
-	checks[0] = Check{Policy: base, Key: key}
+	if own {
+		checks[0] = Check{Policy: base, Key: key}
+	} else {
+		checks[0] = l.prepared // the default policy, its hash computed once
+		checks[0].Key = key
+	}
 	n := 1
 	if extra != nil {
-		for _, p := range extra.policies {
+		for _, c := range extra.checks {
 			if n == MaxChecks {
 				break
 			}
-			checks[n] = Check{Policy: p, Key: key}
+			checks[n] = c
+			checks[n].Key = key
 			n++
 		}
 		if own {
@@ -384,15 +394,16 @@ func (l *Limiter) decideRoutesOnly(w http.ResponseWriter, r *http.Request, st *r
 	key := l.key(r)
 	n := 0
 	header := ""
-	for _, p := range e.policies {
+	for _, c := range e.checks {
 		if n == MaxChecks {
 			break
 		}
-		checks[n] = Check{Policy: p, Key: key}
+		checks[n] = c
+		checks[n].Key = key
 		if n > 0 {
 			header += ", "
 		}
-		header += p.String()
+		header += c.Policy.String()
 		n++
 	}
 	// Keep the default policy's header items and add the route's.
@@ -473,9 +484,10 @@ func (l *Limiter) onStoreError(w http.ResponseWriter, r *http.Request, err error
 	case FallBack:
 		var scaled [MaxChecks]Check
 		for i, c := range checks {
-			scaled[i] = c
-			scaled[i].Policy.Rate = c.Policy.Rate * rate.Limit(l.share)
-			scaled[i].Policy.Burst = max(1, int(math.Floor(float64(c.Policy.Burst)*l.share)))
+			p := c.Policy
+			p.Rate = c.Policy.Rate * rate.Limit(l.share)
+			p.Burst = max(1, int(math.Floor(float64(c.Policy.Burst)*l.share)))
+			scaled[i] = Check{Policy: p, Key: c.Key} // not c: its prepared values are the unscaled policy's
 		}
 		allowed, _ := l.fallback.Take(r.Context(), scaled[:len(checks)], res)
 		return allowed, false

@@ -31,7 +31,8 @@ type Check struct {
 	Policy Policy
 	Key    string
 
-	ph uint64 // policyHash(&Policy) when precomputed, else 0
+	ph   uint64  // policyHash(&Policy) when prepared, else 0
+	nspt float64 // nanoseconds per token when prepared, else 0
 }
 
 // MaxChecks is the most checks one decision may hold.
@@ -131,6 +132,56 @@ func (s *MemoryStore) Allow(key string, p Policy) Result {
 	c := Check{Policy: p, Key: key}
 	s.take1(s.nanos(), true, &c, &r)
 	return r
+}
+
+// KeyLimiter is a policy bound to a MemoryStore: a token bucket per key,
+// with the policy's part of the bucket hash computed once rather than on
+// every decision. It is safe for concurrent use.
+type KeyLimiter struct {
+	s *MemoryStore
+	c Check // Key unset
+}
+
+// Limiter binds p to the store. Its decisions share the buckets of Allow
+// and Take with the same policy and key.
+func (s *MemoryStore) Limiter(p Policy) *KeyLimiter {
+	return &KeyLimiter{s: s, c: prepare(Check{Policy: p})}
+}
+
+// Allow decides one request for key, now.
+func (k *KeyLimiter) Allow(key string) Result {
+	var r Result
+	c := k.c
+	c.Key = key
+	k.s.take1(k.s.nanos(), true, &c, &r)
+	return r
+}
+
+// AllowAt decides one request for key at the given time.
+func (k *KeyLimiter) AllowAt(now time.Time, key string) Result {
+	var r Result
+	c := k.c
+	c.Key = key
+	k.s.take1(int64(now.Sub(k.s.epoch)), false, &c, &r)
+	return r
+}
+
+// prepare computes the policy part of c's bucket hash ahead of decisions.
+func prepare(c Check) Check {
+	c.ph = policyHash(&c.Policy)
+	if c.Policy.Rate > 0 && c.Policy.Rate != rate.Inf {
+		c.nspt = float64(time.Second) / float64(c.Policy.Rate)
+	}
+	return c
+}
+
+// capDuration converts nanoseconds to a Duration, saturating at the
+// maximum.
+func capDuration(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }
 
 // nanos reads the store's clock: nanoseconds since the epoch.
@@ -313,7 +364,7 @@ func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Re
 				break
 			}
 		}
-		if !decide(&cells[i], found[i], now, fromClock, p, &res[i]) {
+		if !decide(&cells[i], found[i], now, fromClock, &checks[i], &res[i]) {
 			all = false
 		}
 	}
@@ -361,7 +412,7 @@ func (s *MemoryStore) take1(now int64, fromClock bool, c *Check, r *Result) bool
 	if sl != nil {
 		cl = sl.cell
 	}
-	ok := decide(&cl, sl != nil, now, fromClock, c.Policy, r)
+	ok := decide(&cl, sl != nil, now, fromClock, c, r)
 	if ok {
 		if sl != nil {
 			sl.cell = cl
@@ -376,7 +427,8 @@ func (s *MemoryStore) take1(now int64, fromClock bool, c *Check, r *Result) bool
 // decide applies x/time/rate's reserveN with n = 1 and no wait to cl (a
 // zero cell when !found, which is a full bucket) and fills r. On success cl
 // holds the debited state to store; on failure cl is left untouched.
-func decide(cl *cell, found bool, now int64, fromClock bool, p Policy, r *Result) bool {
+func decide(cl *cell, found bool, now int64, fromClock bool, c *Check, r *Result) bool {
+	p := &c.Policy
 	burst := float64(p.Burst)
 	tokens := burst
 	last := now
@@ -402,8 +454,19 @@ func decide(cl *cell, found bool, now int64, fromClock bool, p Policy, r *Result
 	if p.Burst >= 1 && wait <= 0 {
 		cl.tokens = tokens
 		cl.last = now
-		reset := durationFromTokens(p.Rate, burst-tokens)
-		cl.full = now + int64(reset)
+		// Reset is not part of x/time/rate's decision, so a prepared check
+		// multiplies rather than divides. full errs late, never early, so
+		// that dropping a full bucket changes nothing.
+		var reset time.Duration
+		if c.nspt > 0 {
+			reset = capDuration((burst - tokens) * c.nspt)
+		} else {
+			reset = durationFromTokens(p.Rate, burst-tokens)
+		}
+		cl.full = now + int64(capDuration(float64(reset)*(1+1.0/(1<<20))+2))
+		if cl.full < now {
+			cl.full = math.MaxInt64
+		}
 		*r = Result{Allowed: true, Remaining: remaining(tokens), Reset: reset}
 		return true
 	}

@@ -732,3 +732,38 @@ func TestMemoryCloseWithoutGoroutines(t *testing.T) {
 		t.Fatal("Close() of a store without sweeper has not returned after 1s")
 	}
 }
+
+// TestKeyLimiter checks that a policy bound with Limiter decides exactly as
+// Allow with that policy does, on the same buckets.
+func TestKeyLimiter(t *testing.T) {
+	policies := []ratelimit.Policy{
+		{Name: "sandbox", Rate: 10, Burst: 10},
+		{Name: "slow", Rate: rate.Every(1500 * time.Millisecond), Burst: 3},
+		{Name: "fast", Rate: 1000, Burst: 1},
+	}
+	for _, p := range policies {
+		t.Run(p.Name, func(t *testing.T) {
+			bound := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+			defer bound.Close()
+			plain := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+			defer plain.Close()
+			k := bound.Limiter(p)
+			now := time.Unix(1_800_000_000, 0)
+			r := rand.New(rand.NewPCG(7, uint64(p.Burst)))
+			for i := 0; i < 2000; i++ {
+				now = now.Add(time.Duration(r.ExpFloat64() * float64(time.Second) / float64(p.Rate) * 0.6))
+				got, want := k.AllowAt(now, "key"), plain.AllowAt(now, "key", p)
+				require.Equal(t, want.Allowed, got.Allowed, "step %d: KeyLimiter.AllowAt.Allowed = %v, want %v", i, got.Allowed, want.Allowed)
+				require.Equal(t, want.Remaining, got.Remaining, "step %d: Remaining", i)
+				require.InDelta(t, float64(want.Reset), float64(got.Reset), 2, "step %d: Reset = %v, want %v within 2ns", i, got.Reset, want.Reset)
+				require.Equal(t, want.RetryAfter, got.RetryAfter, "step %d: RetryAfter", i)
+			}
+			// The bound policy shares the store's buckets with Allow.
+			shared := bound.AllowAt(now, "key", p)
+			again := k.AllowAt(now, "key")
+			assert.LessOrEqual(t, again.Remaining, shared.Remaining, "KeyLimiter and AllowAt use separate buckets")
+			assert.Equal(t, 1, bound.Len(), "Len() = %d, want 1 bucket for one policy and key", bound.Len())
+			assert.True(t, k.Allow("other").Allowed, "Allow(other) = refused, want allowed")
+		})
+	}
+}
