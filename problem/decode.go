@@ -1,6 +1,7 @@
 package problem
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/faultline-go/faultline/catalog"
 )
@@ -36,13 +38,16 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return Decoder{}.Decode(w, r, dst)
 }
 
-// Decode reads one JSON value from r's body into dst. It fails with
+// Decode reads r's body, up to MaxBytes, and decodes the one JSON value it
+// holds into dst. It fails with
 //   - 415 UNSUPPORTED_MEDIA_TYPE when a Content-Type is sent and is not
 //     application/json or application/*+json in UTF-8 (no Content-Type
 //     is read as JSON);
 //   - 413 PAYLOAD_TOO_LARGE when the body exceeds MaxBytes;
-//   - 400 INVALID_ARGUMENT for an empty body, malformed JSON (the message and
-//     the offset metadata give the byte offset), trailing data, an
+//   - 400 INVALID_ARGUMENT for an empty body, a body that is not UTF-8 (RFC
+//     8259; encoding/json would quietly turn the bad bytes into U+FFFD),
+//     malformed JSON (the message and the offset metadata give the byte
+//     offset of either), trailing data, an
 //     unknown field when those are disallowed, or a value that a
 //     json.Unmarshaler or encoding.TextUnmarshaler in dst rejects;
 //   - 400 INVALID_FORMAT naming the field when a value has the wrong type.
@@ -63,23 +68,46 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return New(catalog.InvalidArgument, "Request body must not be empty.")
 	}
-	body := &bodyReader{rc: r.Body}
-	dec := json.NewDecoder(http.MaxBytesReader(w, body, limit))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		if _, ok := asType[*http.MaxBytesError](err); ok {
+			return tooLarge(limit)
+		}
+		return err // the read failed (the client went away, ...); the body may be fine
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return New(catalog.InvalidArgument, "Request body must not be empty.")
+	}
+	if !utf8.Valid(data) {
+		off := strconv.Itoa(invalidUTF8At(data))
+		return New(catalog.InvalidArgument, "Request body is not valid UTF-8 at byte offset "+off+".").WithMeta("offset", off)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if d.DisallowUnknownFields {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err, body, limit)
+		return decodeError(err, int64(len(data)))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(limit)
-		}
+		off := strconv.FormatInt(dec.InputOffset(), 10)
 		return New(catalog.InvalidArgument, "Request body must hold a single JSON value; unexpected data at byte offset "+
-			strconv.FormatInt(dec.InputOffset(), 10)+".").WithMeta("offset", strconv.FormatInt(dec.InputOffset(), 10))
+			off+".").WithMeta("offset", off)
 	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of data that is not
+// part of a valid UTF-8 encoding.
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(data)
 }
 
 func tooLarge(limit int64) *Error {
@@ -87,43 +115,21 @@ func tooLarge(limit int64) *Error {
 		WithMeta("limit", strconv.FormatInt(limit, 10))
 }
 
-// bodyReader counts the bytes read from a request body and keeps the first
-// read error, so that decodeError can tell a failed read from a bad body.
-type bodyReader struct {
-	rc  io.ReadCloser
-	n   int64
-	err error
-}
-
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	b.n += int64(n)
-	if err != nil && err != io.EOF && b.err == nil {
-		b.err = err
-	}
-	return n, err
-}
-
-func (b *bodyReader) Close() error { return b.rc.Close() }
-
 // decodeError maps a json.Decoder error to a problem.
-func decodeError(err error, body *bodyReader, limit int64) error {
+func decodeError(err error, size int64) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
-		mbe *http.MaxBytesError
 		inv *json.InvalidUnmarshalError
 	)
 	switch {
-	case errors.As(err, &mbe):
-		return tooLarge(limit)
 	case errors.Is(err, io.EOF):
 		return New(catalog.InvalidArgument, "Request body must not be empty.")
 	case errors.As(err, &syn):
 		return malformed(syn.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// The body ended inside a value: the offset is where it ended.
-		return malformed(body.n, err)
+		return malformed(size, err)
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
@@ -142,9 +148,6 @@ func decodeError(err error, body *bodyReader, limit int64) error {
 		name, _ = strconv.Unquote(name)
 		e := Validation(Violation{Field: name, Reason: ReasonUnknownField, Description: "Unknown field " + name + "."})
 		return e.WithCause(err)
-	}
-	if body.err != nil && errors.Is(err, body.err) {
-		return err // the read failed; the body may be fine
 	}
 	// What is left comes from a json.Unmarshaler or encoding.TextUnmarshaler
 	// of dst (time.Time given "yesterday"): the body holds a bad value.

@@ -164,6 +164,24 @@ func TestDecoder(t *testing.T) {
 			wantMessage: "must not be empty",
 		},
 		{
+			name:        "invalid UTF-8",
+			body:        strings.NewReader("{\"symbol\":\"AC\xffME\"}"),
+			wantCode:    catalog.InvalidArgument,
+			wantMessage: "not valid UTF-8 at byte offset 13.",
+			wantMeta:    map[string]string{"offset": "13"},
+		},
+		{
+			name:        "truncated UTF-8 sequence at the end",
+			body:        chunked("{\"symbol\":\"\xe2\x82"),
+			wantCode:    catalog.InvalidArgument,
+			wantMessage: "not valid UTF-8 at byte offset 11.",
+		},
+		{
+			name: "multi-byte UTF-8 across chunks",
+			body: io.MultiReader(strings.NewReader("{\"symbol\":\"\xe2"), strings.NewReader("\x82\xac\"}")),
+			want: order{Symbol: "\u20ac"},
+		},
+		{
 			name:        "malformed",
 			body:        strings.NewReader(`{bad`),
 			wantCode:    catalog.InvalidArgument,
