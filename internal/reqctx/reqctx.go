@@ -43,7 +43,8 @@ type State struct {
 // RateLimit is the rate limiter's per-request state. Its arrays back the
 // response header values, so setting them costs no allocation of their own.
 type RateLimit struct {
-	// Decider is the limiter that has decided the request, or nil.
+	// Decider records what decided the request: the limiter, or the
+	// route entry of its whose policies the decision covered; nil before.
 	Decider any
 	// Routed says whether that decision covered the route policies of
 	// the endpoint the request is routed to.
