@@ -117,9 +117,10 @@ type Limiter struct {
 	routeCount atomic.Int32 // Route middlewares created
 	index      routeIndex   // Route policies per chi endpoint
 
-	policyHdrs sync.Map   // Policy -> string: RateLimit-Policy items of principal policies
-	values     valueCache // RateLimit values of the default policy alone
-	prepared   Check      // a check of the default policy, prepared
+	policyHdrs     sync.Map   // Policy -> string: RateLimit-Policy items of principal policies
+	values         valueCache // RateLimit values of the default policy alone
+	prepared       Check      // a check of the default policy, prepared
+	policyHdrValue [1]string  // policyHdr, shared by responses without request state
 }
 
 // New validates cfg and returns a Limiter.
@@ -174,6 +175,7 @@ func New(cfg Config) (*Limiter, error) {
 	l.index.init(l)
 	l.values.init(p)
 	l.prepared = prepare(Check{Policy: p})
+	l.policyHdrValue[0] = l.policyHdr
 	return l, nil
 }
 
@@ -214,6 +216,15 @@ func (l *Limiter) Close() error {
 // policies of the endpoint the request is routed to.
 func (l *Limiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reqctx.From(r.Context()) == nil && l.routeCount.Load() == 0 {
+			// No other faultline middleware ran and no route policies
+			// exist: decide without attaching request state, which would
+			// copy the request.
+			if l.decideAlone(w, r) {
+				next.ServeHTTP(w, r)
+			}
+			return
+		}
 		st, r := reqctx.Ensure(r)
 		if st.RateLimit.Decider == nil {
 			var extra *routeEntry
@@ -386,6 +397,18 @@ func (l *Limiter) decide(w http.ResponseWriter, r *http.Request, st *reqctx.Stat
 	return ok
 }
 
+// decideAlone decides the default policy for a request without request
+// state (so without a principal: the key is the client's address, or what
+// Config.Key returns).
+func (l *Limiter) decideAlone(w http.ResponseWriter, r *http.Request) bool {
+	sc := scratchPool.Get().(*scratch)
+	sc.checks[0] = l.prepared
+	sc.checks[0].Key = l.key(r)
+	ok := l.run(w, r, nil, sc.checks[:1], sc.res[:1], l.policyHdr, "")
+	sc.put()
+	return ok
+}
+
 // decideRoutesOnly decides the route policies alone, for a request whose
 // default policy was decided without them.
 func (l *Limiter) decideRoutesOnly(w http.ResponseWriter, r *http.Request, st *reqctx.State, e *routeEntry) bool {
@@ -438,8 +461,12 @@ func (sc *scratch) put() {
 func (l *Limiter) run(w http.ResponseWriter, r *http.Request, st *reqctx.State, checks []Check, res []Result, policyHeader, prevValue string) bool {
 	allowed, err := l.store.Take(r.Context(), checks, res)
 	h := w.Header()
-	st.RateLimit.Policy[0] = policyHeader
-	h[canonicalRateLimitPolicy] = st.RateLimit.Policy[:]
+	if st != nil {
+		st.RateLimit.Policy[0] = policyHeader
+		h[canonicalRateLimitPolicy] = st.RateLimit.Policy[:]
+	} else { // decideAlone: the default policy's header, shared; an append copies
+		h[canonicalRateLimitPolicy] = l.policyHdrValue[:1:1]
+	}
 	if err != nil {
 		var ok, answered bool
 		if ok, answered = l.onStoreError(w, r, err, checks, res); answered {
@@ -447,12 +474,16 @@ func (l *Limiter) run(w http.ResponseWriter, r *http.Request, st *reqctx.State, 
 		}
 		allowed = ok
 	}
-	if v := l.values.get(prevValue, checks, res); v != "" {
-		st.RateLimit.Value[0] = v
-	} else {
-		st.RateLimit.Value[0] = rateLimitValue(prevValue, checks, res)
+	v := l.values.get(prevValue, checks, res)
+	if v == "" {
+		v = rateLimitValue(prevValue, checks, res)
 	}
-	h[canonicalRateLimit] = st.RateLimit.Value[:]
+	if st != nil {
+		st.RateLimit.Value[0] = v
+		h[canonicalRateLimit] = st.RateLimit.Value[:]
+	} else {
+		h[canonicalRateLimit] = []string{v}
+	}
 	if l.legacy {
 		setLegacy(h, checks, res)
 	}
@@ -528,7 +559,15 @@ func rateLimitValue(prev string, checks []Check, res []Result) string {
 		if len(b) > 0 {
 			b = append(b, ", "...)
 		}
-		b = strconv.AppendQuote(b, checks[i].Policy.Name)
+		// Validated names need no escaping (and an unvalidated one from a
+		// Subject is quoted properly).
+		if validName(checks[i].Policy.Name) {
+			b = append(b, '"')
+			b = append(b, checks[i].Policy.Name...)
+			b = append(b, '"')
+		} else {
+			b = strconv.AppendQuote(b, checks[i].Policy.Name)
+		}
 		b = append(b, ";r="...)
 		b = strconv.AppendInt(b, int64(res[i].Remaining), 10)
 		b = append(b, ";t="...)

@@ -912,3 +912,28 @@ func TestLimit(t *testing.T) {
 	assert.Equal(t, "default", refusedPolicy(t, problem.EnvelopeProblem, rec), "third request: refused policy")
 	assert.Equal(t, problem.ContentTypeProblem, rec.Header().Get("Content-Type"), "Content-Type")
 }
+
+// authFunc is an Authenticator of the test's own, which (unlike
+// StaticKeys) does not validate the policies it hands out.
+type authFunc func(ctx context.Context, key, secret string) (*middleware.Principal, error)
+
+func (f authFunc) Authenticate(ctx context.Context, key, secret string) (*middleware.Principal, error) {
+	return f(ctx, key, secret)
+}
+
+// TestLimiterUnvalidatedPolicyName checks that a principal policy whose
+// name needs quoting still yields well-formed header items.
+func TestLimiterUnvalidatedPolicyName(t *testing.T) {
+	plan := &ratelimit.Policy{Name: `gold "plan"`, Rate: 5, Burst: 5}
+	auth := authFunc(func(context.Context, string, string) (*middleware.Principal, error) {
+		return &middleware.Principal{KeyID: "k", Policy: plan}, nil
+	})
+	lim := newLimiter(t, ratelimit.Config{Store: newSteppedStore(t)})
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recover(renderer(problem.EnvelopeProblem)), middleware.KeyAuth(auth), lim.Handler)
+	r.Get("/v1/ping", okHandler)
+	rec := serve(r, http.MethodGet, "/v1/ping", basicAuth("k", "s"))
+	require.Equal(t, http.StatusOK, rec.Code, "status = %d, want 200", rec.Code)
+	assert.Equal(t, `"gold \"plan\"";q=5;w=1`, rec.Header().Get(ratelimit.HeaderRateLimitPolicy), "RateLimit-Policy")
+	assert.Equal(t, `"gold \"plan\"";r=4;t=1`, rec.Header().Get(ratelimit.HeaderRateLimit), "RateLimit")
+}

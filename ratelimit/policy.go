@@ -64,11 +64,8 @@ func (p Policy) Validate() error {
 	if p.Name == "" || len(p.Name) > 64 {
 		return fmt.Errorf("%w: name %q must have 1 to 64 characters", ErrInvalidPolicy, p.Name)
 	}
-	for i := 0; i < len(p.Name); i++ {
-		c := p.Name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("%w: name %q may only hold A-Z, a-z, 0-9, '.', '_' and '-'", ErrInvalidPolicy, p.Name)
-		}
+	if !validName(p.Name) {
+		return fmt.Errorf("%w: name %q may only hold A-Z, a-z, 0-9, '.', '_' and '-'", ErrInvalidPolicy, p.Name)
 	}
 	if math.IsNaN(float64(p.Rate)) || p.Rate <= 0 {
 		return fmt.Errorf("%w: %s: rate %v must be positive", ErrInvalidPolicy, p.Name, p.Rate)
@@ -77,6 +74,17 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("%w: %s: burst %d must be positive", ErrInvalidPolicy, p.Name, p.Burst)
 	}
 	return nil
+}
+
+// validName reports whether a policy name holds only [A-Za-z0-9._-].
+func validName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Window is the time an empty bucket takes to refill completely, rounded
