@@ -486,7 +486,7 @@ func TestRedisStoreTTL(t *testing.T) {
 	// A key expires once its bucket is full, and a missing key is full.
 	fast := ratelimit.Policy{Name: "fast", Rate: 50, Burst: 1}
 	key = bucketKey(prefix, "k", fast)
-	_, res = take(t, st, "k", fast)
+	take(t, st, "k", fast)
 	ttl, err = client.PTTL(ctx, key).Result()
 	require.NoError(t, err)
 	assert.Positive(t, ttl)

@@ -210,8 +210,8 @@ func TestRunEnvironment(t *testing.T) {
 			env:  map[string]string{problem.EnvEnvelope: "flat", problem.EnvPrefix: "ACME"},
 			check: func(t *testing.T, rn *running, resp *http.Response, body []byte) {
 				assert.JSONEq(t, `{"code":"ACME-404-001","message":"Account not found."}`, string(body), "flat 404 body")
-				resp, md := rn.get(t, "/errors")
-				require.Equal(t, 200, resp.StatusCode)
+				errs, md := rn.get(t, "/errors")
+				require.Equal(t, 200, errs.StatusCode)
 				assert.Contains(t, string(md), "| `DUPLICATE_ORDER` | 409 | `ACME-409-002` |", "GET /errors with prefix ACME")
 			},
 		},
