@@ -23,7 +23,10 @@ func faultlineImpls() []impl {
 	return []impl{
 		{name: "faultline", open: func(tb testing.TB) store {
 			s := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
-			lim := s.Limiter(benchPolicy)
+			lim, err := s.Limiter(benchPolicy)
+			if err != nil {
+				tb.Fatal(err)
+			}
 			allow := func(key string) bool { return lim.Allow(key).Allowed }
 			return store{
 				decider: func() decider { return allow },

@@ -88,7 +88,10 @@ func ExampleLimit() {
 func ExampleMemoryStore_Limiter() {
 	store := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
 	defer store.Close()
-	perKey := store.Limiter(ratelimit.Policy{Name: "login", Rate: rate.Every(time.Minute), Burst: 2})
+	perKey, err := store.Limiter(ratelimit.Policy{Name: "login", Rate: rate.Every(time.Minute), Burst: 2})
+	if err != nil {
+		panic(err)
+	}
 
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 3; i++ {

@@ -2,9 +2,7 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"hash/maphash"
-	"math"
 	"math/bits"
 	"sync"
 	"time"
@@ -13,30 +11,6 @@ import (
 
 	"github.com/faultline-go/faultline/internal/clock"
 )
-
-// Store keeps token buckets and decides requests against them.
-type Store interface {
-	// Take decides one request against every check, all or nothing: each
-	// check's bucket loses one token if and only if every check allows.
-	// res must have room for one Result per check; Take fills it in the
-	// order of checks. A store that cannot decide returns an error.
-	Take(ctx context.Context, checks []Check, res []Result) (allowed bool, err error)
-	// Close releases the store's resources. It is safe to call twice.
-	Close() error
-}
-
-// Check is one bucket a request is decided against: the policy and the key
-// (API key id, client IP, ...) the bucket belongs to.
-type Check struct {
-	Policy Policy
-	Key    string
-
-	ph   uint64  // policyHash(&Policy) when prepared, else 0
-	nspt float64 // nanoseconds per token when prepared, else 0
-}
-
-// MaxChecks is the most checks one decision may hold.
-const MaxChecks = 8
 
 // MemoryConfig configures a MemoryStore. The zero value gives the
 // documented defaults.
@@ -126,11 +100,26 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	return s
 }
 
-// Allow decides one request against p for key, now.
+// Allow decides one request against p for key, now: shorthand for
+// AllowAt(time.Now(), key, p), on the store's coarse clock. A policy that
+// Validate rejects is refused.
 func (s *MemoryStore) Allow(key string, p Policy) Result {
+	return s.allow(s.nanos(), true, Check{Policy: p, Key: key})
+}
+
+// AllowAt decides one request against p for key at the given time, so tests
+// can drive the clock. Times before the bucket's last decision count as
+// that decision's time, as in x/time/rate. A policy that Validate rejects
+// is refused.
+func (s *MemoryStore) AllowAt(now time.Time, key string, p Policy) Result {
+	return s.allow(int64(now.Sub(s.epoch)), false, Check{Policy: p, Key: key})
+}
+
+func (s *MemoryStore) allow(now int64, fromClock bool, c Check) Result {
 	var r Result
-	c := Check{Policy: p, Key: key}
-	s.take1(s.nanos(), true, &c, &r)
+	if c.validate() == nil {
+		s.take1(now, fromClock, &c, &r)
+	}
 	return r
 }
 
@@ -142,13 +131,17 @@ type KeyLimiter struct {
 	c Check // Key unset
 }
 
-// Limiter binds p to the store. Its decisions share the buckets of Allow
-// and Take with the same policy and key.
-func (s *MemoryStore) Limiter(p Policy) *KeyLimiter {
-	return &KeyLimiter{s: s, c: prepare(Check{Policy: p})}
+// Limiter binds p, which must be valid, to the store. Its decisions share
+// the buckets of Allow and Take with the same policy and key.
+func (s *MemoryStore) Limiter(p Policy) (*KeyLimiter, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &KeyLimiter{s: s, c: prepare(Check{Policy: p})}, nil
 }
 
-// Allow decides one request for key, now.
+// Allow decides one request for key, now: shorthand for
+// AllowAt(time.Now(), key), on the store's coarse clock.
 func (k *KeyLimiter) Allow(key string) Result {
 	var r Result
 	c := k.c
@@ -166,24 +159,6 @@ func (k *KeyLimiter) AllowAt(now time.Time, key string) Result {
 	return r
 }
 
-// prepare computes the policy part of c's bucket hash ahead of decisions.
-func prepare(c Check) Check {
-	c.ph = policyHash(&c.Policy)
-	if c.Policy.Rate > 0 && c.Policy.Rate != rate.Inf {
-		c.nspt = float64(time.Second) / float64(c.Policy.Rate)
-	}
-	return c
-}
-
-// capDuration converts nanoseconds to a Duration, saturating at the
-// maximum.
-func capDuration(ns float64) time.Duration {
-	if ns >= math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return time.Duration(ns)
-}
-
 // nanos reads the store's clock: nanoseconds since the epoch.
 func (s *MemoryStore) nanos() int64 {
 	if s.clock != nil {
@@ -192,17 +167,8 @@ func (s *MemoryStore) nanos() int64 {
 	return int64(time.Since(s.epoch))
 }
 
-// AllowAt decides one request against p for key at the given time, so tests
-// can drive the clock. Times before the bucket's last decision count as
-// that decision's time, as in x/time/rate.
-func (s *MemoryStore) AllowAt(now time.Time, key string, p Policy) Result {
-	var res [1]Result
-	checks := [1]Check{{Policy: p, Key: key}}
-	s.takeAt(int64(now.Sub(s.epoch)), false, checks[:], res[:])
-	return res[0]
-}
-
-// Take implements Store; it fails only for more than MaxChecks checks.
+// Take implements Store; it fails only for more than MaxChecks checks or
+// fewer results than checks.
 func (s *MemoryStore) Take(_ context.Context, checks []Check, res []Result) (bool, error) {
 	if err := checkArgs(checks, res); err != nil {
 		return false, err
@@ -218,13 +184,21 @@ func (s *MemoryStore) TakeAt(now time.Time, checks []Check, res []Result) (bool,
 	return s.takeAt(int64(now.Sub(s.epoch)), false, checks, res), nil
 }
 
-func checkArgs(checks []Check, res []Result) error {
-	if len(checks) > MaxChecks {
-		return ErrTooManyPolicies
+// Refund implements Store.
+func (s *MemoryStore) Refund(_ context.Context, checks []Check, res []Result) error {
+	if err := checkArgs(checks, res); err != nil {
+		return err
 	}
-	if len(res) < len(checks) {
-		return errors.New("ratelimit: fewer results than checks")
+	s.refundAt(s.nanos(), true, checks, res)
+	return nil
+}
+
+// RefundAt is Refund at the given time.
+func (s *MemoryStore) RefundAt(now time.Time, checks []Check, res []Result) error {
+	if err := checkArgs(checks, res); err != nil {
+		return err
 	}
+	s.refundAt(int64(now.Sub(s.epoch)), false, checks, res)
 	return nil
 }
 
@@ -265,7 +239,7 @@ func (s *MemoryStore) Close() error {
 // the policy's. The seed keeps clients from choosing keys that collide; the
 // policy part needs no seed, as policies are the service's own.
 func (s *MemoryStore) hash(c *Check) uint64 {
-	ph := c.ph
+	ph := c.prep.hash
 	if ph == 0 {
 		ph = policyHash(&c.Policy)
 	}
@@ -279,21 +253,6 @@ func (s *MemoryStore) hash(c *Check) uint64 {
 	return h
 }
 
-// policyHash is FNV-1a over a policy's name, rate and burst; never 0.
-func policyHash(p *Policy) uint64 {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(p.Name); i++ {
-		h = (h ^ uint64(p.Name[i])) * prime
-	}
-	h = (h ^ math.Float64bits(float64(p.Rate))) * prime
-	h = (h ^ uint64(p.Burst)) * prime
-	if h == 0 {
-		h = 1
-	}
-	return h
-}
-
 func (s *MemoryStore) shardIndex(h uint64) int {
 	if s.shardBits == 0 {
 		return 0
@@ -301,107 +260,10 @@ func (s *MemoryStore) shardIndex(h uint64) int {
 	return int(h >> (64 - s.shardBits))
 }
 
-// takeAt decides checks at now (nanoseconds since the epoch). fromClock
-// says that now is a reading of the store's clock, taken before the shard
-// lock: a decision that lost the race for the lock to a later reading then
-// counts as made at that reading's time, instead of moving the bucket's
-// clock back (which would credit the time in between twice).
-func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Result) bool {
-	if len(checks) == 1 {
-		return s.take1(now, fromClock, &checks[0], &res[0])
-	}
-
-	var hs [MaxChecks]uint64
-	var idx [MaxChecks]int
-	for i := range checks {
-		hs[i] = s.hash(&checks[i])
-		idx[i] = s.shardIndex(hs[i])
-	}
-	// Lock the shards involved once each, in ascending order.
-	var order [MaxChecks]int
-	n := 0
-	for i := range checks {
-		if checks[i].Policy.Rate == rate.Inf {
-			continue
-		}
-		dup := false
-		for j := 0; j < n; j++ {
-			if order[j] == idx[i] {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			order[n] = idx[i]
-			n++
-		}
-	}
-	for i := 1; i < n; i++ {
-		for j := i; j > 0 && order[j] < order[j-1]; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
-	for i := 0; i < n; i++ {
-		s.shards[order[i]].mu.Lock()
-	}
-	var cells [MaxChecks]cell
-	var found [MaxChecks]bool
-	all := true
-	for i := range checks {
-		p := checks[i].Policy
-		if p.Rate == rate.Inf {
-			res[i] = Result{Allowed: true, Remaining: p.Burst}
-			continue
-		}
-		if sl := s.shards[idx[i]].t.find(hs[i]); sl != nil {
-			cells[i], found[i] = sl.cell, true
-		}
-		for j := i - 1; j >= 0; j-- {
-			if hs[j] == hs[i] && checks[j].Policy.Rate != rate.Inf {
-				// The same bucket twice: decide against its state
-				// after the earlier check's token.
-				cells[i], found[i] = cells[j], true
-				break
-			}
-		}
-		if !decide(&cells[i], found[i], now, fromClock, &checks[i], &res[i]) {
-			all = false
-		}
-	}
-	if all {
-		for i := range checks {
-			if checks[i].Policy.Rate == rate.Inf {
-				continue
-			}
-			sh := &s.shards[idx[i]]
-			if sl := sh.t.find(hs[i]); sl != nil {
-				sl.cell = cells[i]
-			} else {
-				s.insert(sh, hs[i], cells[i], now)
-			}
-		}
-	} else {
-		// Nothing is debited: report the undebited state of the buckets
-		// that would have allowed.
-		for i := range checks {
-			p := checks[i].Policy
-			if res[i].Allowed && p.Rate != rate.Inf {
-				tokens := cells[i].tokens + 1
-				res[i].Remaining = remaining(tokens)
-				res[i].Reset = durationFromTokens(p.Rate, float64(p.Burst)-tokens)
-			}
-		}
-	}
-	for i := n - 1; i >= 0; i-- {
-		s.shards[order[i]].mu.Unlock()
-	}
-	return all
-}
-
-// take1 is takeAt for a single check.
+// take1 decides a single check: one shard, one lock.
 func (s *MemoryStore) take1(now int64, fromClock bool, c *Check, r *Result) bool {
 	if c.Policy.Rate == rate.Inf {
-		*r = Result{Allowed: true, Remaining: c.Policy.Burst}
+		*r = unlimited(&c.Policy)
 		return true
 	}
 	h := s.hash(c)
@@ -414,86 +276,79 @@ func (s *MemoryStore) take1(now int64, fromClock bool, c *Check, r *Result) bool
 	}
 	ok := decide(&cl, sl != nil, now, fromClock, c, r)
 	if ok {
-		if sl != nil {
-			sl.cell = cl
-		} else {
-			s.insert(sh, h, cl, now)
-		}
+		s.store(sh, sl, h, cl, now)
 	}
 	sh.mu.Unlock()
 	return ok
 }
 
-// decide applies x/time/rate's reserveN with n = 1 and no wait to cl (a
-// zero cell when !found, which is a full bucket) and fills r. On success cl
-// holds the debited state to store; on failure cl is left untouched.
-func decide(cl *cell, found bool, now int64, fromClock bool, c *Check, r *Result) bool {
-	p := &c.Policy
-	burst := float64(p.Burst)
-	tokens := burst
-	last := now
-	if found {
-		last = cl.last
-		if now < last {
-			if fromClock {
-				now = last
-			} else {
-				last = now
-			}
+// takeAt decides checks at now (nanoseconds since the epoch), all or
+// nothing. fromClock says that now is a reading of the store's clock, taken
+// before the shard lock: a decision that lost the race for the lock to a
+// later reading then counts as made at that reading's time, instead of
+// moving the bucket's clock back (which would credit the time in between
+// twice).
+func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Result) bool {
+	if len(checks) == 1 {
+		return s.take1(now, fromClock, &checks[0], &res[0])
+	}
+	var b batch
+	s.plan(&b, checks)
+	s.lock(&b)
+	var cells [MaxChecks]cell
+	var found [MaxChecks]*slot
+	all := true
+	for k := 0; k < b.n; k++ {
+		c := &checks[b.first[k]]
+		if found[k] = s.shards[b.shard[k]].t.find(b.hash[k]); found[k] != nil {
+			cells[k] = found[k].cell
 		}
-		tokens = cl.tokens + tokensFromDuration(p.Rate, time.Duration(now-last))
-		if tokens > burst {
-			tokens = burst
+		if !decide(&cells[k], found[k] != nil, now, fromClock, c, &res[b.first[k]]) {
+			all = false
 		}
 	}
-	tokens--
-	var wait time.Duration
-	if tokens < 0 {
-		wait = durationFromTokens(p.Rate, -tokens)
-	}
-	if p.Burst >= 1 && wait <= 0 {
-		cl.tokens = tokens
-		cl.last = now
-		// Reset is not part of x/time/rate's decision, so a prepared check
-		// multiplies rather than divides. full errs late, never early, so
-		// that dropping a full bucket changes nothing.
-		var reset time.Duration
-		if c.nspt > 0 {
-			reset = capDuration((burst - tokens) * c.nspt)
-		} else {
-			reset = durationFromTokens(p.Rate, burst-tokens)
+	for k := 0; k < b.n; k++ {
+		i := b.first[k]
+		switch {
+		case all:
+			s.store(&s.shards[b.shard[k]], found[k], b.hash[k], cells[k], now)
+		case res[i].Allowed:
+			// Nothing is debited: report the bucket as it stays.
+			res[i] = untaken(&checks[i], cells[k])
 		}
-		cl.full = now + int64(capDuration(float64(reset)*(1+1.0/(1<<20))+2))
-		if cl.full < now {
-			cl.full = math.MaxInt64
-		}
-		*r = Result{Allowed: true, Remaining: remaining(tokens), Reset: reset}
-		return true
 	}
-	tokens++
-	*r = Result{
-		Remaining:  remaining(tokens),
-		Reset:      durationFromTokens(p.Rate, burst-tokens),
-		RetryAfter: durationFromTokens(p.Rate, 1-tokens),
-	}
-	if r.RetryAfter <= 0 {
-		r.RetryAfter = 1 // a token is due within the nanosecond
-	}
-	return false
+	s.unlock(&b)
+	b.fill(checks, res)
+	return all
 }
 
-// remaining is the whole tokens in a bucket holding tokens.
-func remaining(tokens float64) int {
-	if tokens < 1 {
-		return 0
+// refundAt gives back one token to each distinct bucket of checks at now.
+func (s *MemoryStore) refundAt(now int64, fromClock bool, checks []Check, res []Result) {
+	var b batch
+	s.plan(&b, checks)
+	s.lock(&b)
+	for k := 0; k < b.n; k++ {
+		i := b.first[k]
+		sh := &s.shards[b.shard[k]]
+		sl := sh.t.find(b.hash[k])
+		if sl == nil {
+			// A missing bucket is full: there is nothing to give back.
+			res[i] = Result{Allowed: true, Remaining: checks[i].Policy.Burst}
+			continue
+		}
+		refund(&sl.cell, now, fromClock, &checks[i], &res[i])
 	}
-	return int(tokens)
+	s.unlock(&b)
+	b.fill(checks, res)
 }
 
-// insert adds a new bucket to sh, sweeping the shard when it is due and
-// evicting a bucket first when the shard holds its share of MaxKeys.
-// sh.mu must be held.
-func (s *MemoryStore) insert(sh *shard, h uint64, cl cell, now int64) {
+// store writes a debited cell back: in place when the bucket exists (sl),
+// else as a new bucket. The shard's mutex must be held.
+func (s *MemoryStore) store(sh *shard, sl *slot, h uint64, cl cell, now int64) {
+	if sl != nil {
+		sl.cell = cl
+		return
+	}
 	if s.sweepEvery > 0 && now >= sh.nextSweep {
 		sh.t.sweep(now)
 		sh.nextSweep = now + s.sweepEvery
@@ -502,4 +357,79 @@ func (s *MemoryStore) insert(sh *shard, h uint64, cl cell, now int64) {
 		sh.t.evict(h)
 	}
 	sh.t.insert(h, cl)
+}
+
+// batch is the plan of a decision over several checks: its distinct
+// buckets (a bucket named twice is decided once) and the shards they live
+// in, to be locked once each in ascending order so that two decisions
+// never wait for each other's locks.
+type batch struct {
+	n     int               // distinct limited buckets
+	hash  [MaxChecks]uint64 // per bucket
+	shard [MaxChecks]int    // per bucket
+	first [MaxChecks]int    // per bucket: the first check naming it
+	of    [MaxChecks]int    // per check: its bucket, or -1 for rate.Inf
+	locks [MaxChecks]int    // distinct shards, ascending
+	nlock int
+}
+
+// plan fills b for checks.
+func (s *MemoryStore) plan(b *batch, checks []Check) {
+	for i := range checks {
+		b.of[i] = -1
+		if checks[i].Policy.Rate == rate.Inf {
+			continue
+		}
+		h := s.hash(&checks[i])
+		k := 0
+		for k < b.n && !(b.hash[k] == h && checks[b.first[k]].Policy == checks[i].Policy && checks[b.first[k]].Key == checks[i].Key) {
+			k++
+		}
+		b.of[i] = k
+		if k < b.n {
+			continue // the same bucket again
+		}
+		b.hash[k], b.shard[k], b.first[k] = h, s.shardIndex(h), i
+		b.n++
+		b.addLock(b.shard[k])
+	}
+}
+
+// addLock inserts shard into the sorted set of shards to lock.
+func (b *batch) addLock(shard int) {
+	j := 0
+	for j < b.nlock && b.locks[j] < shard {
+		j++
+	}
+	if j < b.nlock && b.locks[j] == shard {
+		return
+	}
+	copy(b.locks[j+1:b.nlock+1], b.locks[j:b.nlock])
+	b.locks[j] = shard
+	b.nlock++
+}
+
+func (s *MemoryStore) lock(b *batch) {
+	for _, i := range b.locks[:b.nlock] {
+		s.shards[i].mu.Lock()
+	}
+}
+
+func (s *MemoryStore) unlock(b *batch) {
+	for j := b.nlock - 1; j >= 0; j-- {
+		s.shards[b.locks[j]].mu.Unlock()
+	}
+}
+
+// fill copies each bucket's result to the later checks naming it, and
+// fills the results of unlimited checks.
+func (b *batch) fill(checks []Check, res []Result) {
+	for i := range checks {
+		switch k := b.of[i]; {
+		case k < 0:
+			res[i] = unlimited(&checks[i].Policy)
+		case b.first[k] != i:
+			res[i] = res[b.first[k]]
+		}
+	}
 }

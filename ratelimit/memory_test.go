@@ -90,10 +90,15 @@ func TestMemoryAllowAtArithmetic(t *testing.T) {
 			{999 * time.Millisecond, ratelimit.Result{Remaining: 0, Reset: time.Millisecond, RetryAfter: time.Millisecond}},
 			{time.Second, ratelimit.Result{Allowed: true, Remaining: 0, Reset: time.Second}},
 		}},
-		{"durations capped at the longest time.Duration", ratelimit.Policy{Name: "tiny", Rate: 1e-12, Burst: 1}, []step{
-			{0, ratelimit.Result{Allowed: true, Remaining: 0, Reset: math.MaxInt64}},
-			{time.Hour, ratelimit.Result{Remaining: 0, Reset: math.MaxInt64, RetryAfter: math.MaxInt64}},
+		// Policies that Validate rejects are refused, never unlimited.
+		{"NaN rate refused", ratelimit.Policy{Name: "nan", Rate: rate.Limit(math.NaN()), Burst: 2}, []step{
+			{0, ratelimit.Result{}}, {time.Hour, ratelimit.Result{}},
 		}},
+		{"zero rate refused", ratelimit.Policy{Name: "zero", Rate: 0, Burst: 2}, []step{{0, ratelimit.Result{}}}},
+		{"negative rate refused", ratelimit.Policy{Name: "neg", Rate: -1, Burst: 2}, []step{{0, ratelimit.Result{}}}},
+		{"zero burst refused", ratelimit.Policy{Name: "empty", Rate: 1, Burst: 0}, []step{{0, ratelimit.Result{}}}},
+		{"burst past MaxBurst refused", ratelimit.Policy{Name: "huge", Rate: 1, Burst: 1 << 40}, []step{{0, ratelimit.Result{}}}},
+		{"window past MaxWindow refused", ratelimit.Policy{Name: "tiny", Rate: 1e-12, Burst: 1}, []step{{0, ratelimit.Result{}}}},
 		{"rate.Inf always allows", ratelimit.Policy{Name: "inf", Rate: rate.Inf, Burst: 2}, []step{
 			{0, ratelimit.Result{Allowed: true, Remaining: 2}},
 			{0, ratelimit.Result{Allowed: true, Remaining: 2}},
@@ -502,8 +507,9 @@ func TestMemoryConcurrentTake(t *testing.T) {
 			var checks [3]ratelimit.Check
 			var res [3]ratelimit.Result
 			for i := 0; i < takes; i++ {
+				first := rng.IntN(64) // three distinct keys: a bucket named twice is one bucket
 				for j := range checks {
-					checks[j] = ratelimit.Check{Policy: p, Key: "k" + strconv.Itoa(rng.IntN(64))}
+					checks[j] = ratelimit.Check{Policy: p, Key: "k" + strconv.Itoa((first+21*j)%64)}
 				}
 				ok, err := s.TakeAt(base0, checks[:], res[:])
 				if err != nil || !ok {
@@ -523,30 +529,31 @@ func TestMemoryConcurrentTake(t *testing.T) {
 	assert.Equal(t, workers*takes*3, taken, "tokens taken = %d, want %d (one per check)", taken, workers*takes*3)
 }
 
-// TestMemoryTakeSameBucketTwice: a decision naming one bucket twice takes
-// two tokens from it, one per check, and refuses when it holds only one.
+// A bucket named twice in one decision is one bucket: decided once, debited
+// once, as the Redis store does.
 func TestMemoryTakeSameBucketTwice(t *testing.T) {
 	for _, shards := range []int{1, 256} {
 		t.Run("shards="+strconv.Itoa(shards), func(t *testing.T) {
 			s := newMemStore(t, ratelimit.MemoryConfig{Shards: shards})
-			p := ratelimit.Policy{Name: "p", Rate: 1, Burst: 3}
+			p := ratelimit.Policy{Name: "p", Rate: 1, Burst: 2}
 			other := ratelimit.Policy{Name: "other", Rate: 1, Burst: 9}
 			checks := []ratelimit.Check{{Policy: p, Key: "k"}, {Policy: other, Key: "k"}, {Policy: p, Key: "k"}}
 			res := make([]ratelimit.Result, 3)
 			ok, err := s.TakeAt(base0, checks, res)
 			require.NoError(t, err, "TakeAt() error = %v, want nil", err)
 			require.True(t, ok, "TakeAt() = false, want true")
-			assert.Equal(t, 2, res[0].Remaining, "TakeAt() res[0].Remaining = %d, want 2", res[0].Remaining)
-			assert.Equal(t, 1, res[2].Remaining, "TakeAt() res[2].Remaining = %d, want 1 (after res[0]'s token)", res[2].Remaining)
+			assert.Equal(t, 1, res[0].Remaining, "TakeAt() res[0].Remaining = %d, want 1", res[0].Remaining)
+			assert.Equal(t, res[0], res[2], "TakeAt() res[2] = %+v, want res[0] %+v: the same bucket", res[2], res[0])
 
 			ok, err = s.TakeAt(base0, checks, res)
-			require.NoError(t, err, "TakeAt() error = %v, want nil", err)
-			assert.False(t, ok, "second TakeAt() = true, want false: p holds one token, the decision needs two")
-			got := s.AllowAt(base0, "k", p)
-			assert.Equal(t, ratelimit.Result{Allowed: true, Remaining: 0, Reset: 3 * time.Second}, got,
-				"AllowAt(p) after the refused TakeAt = %+v, want the last token taken now", got)
-			got = s.AllowAt(base0, "k", other)
-			assert.Equal(t, 7, got.Remaining, "AllowAt(other).Remaining = %d, want 7 (one token taken by the first TakeAt only)", got.Remaining)
+			require.NoError(t, err, "second TakeAt() error = %v, want nil", err)
+			assert.True(t, ok, "second TakeAt() = false, want true: p had one token left")
+			ok, err = s.TakeAt(base0, checks, res)
+			require.NoError(t, err, "third TakeAt() error = %v, want nil", err)
+			assert.False(t, ok, "third TakeAt() = true, want false: p is empty")
+			assert.Equal(t, res[0], res[2], "refused TakeAt() res[2] = %+v, want res[0] %+v", res[2], res[0])
+			got := s.AllowAt(base0, "k", other)
+			assert.Equal(t, 6, got.Remaining, "AllowAt(other).Remaining = %d, want 6 (two allowed decisions took one each)", got.Remaining)
 		})
 	}
 }
@@ -747,7 +754,8 @@ func TestKeyLimiter(t *testing.T) {
 			defer bound.Close()
 			plain := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
 			defer plain.Close()
-			k := bound.Limiter(p)
+			k, err := bound.Limiter(p)
+			require.NoError(t, err)
 			now := time.Unix(1_800_000_000, 0)
 			r := rand.New(rand.NewPCG(7, uint64(p.Burst)))
 			for i := 0; i < 2000; i++ {

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -49,17 +48,24 @@ func PolicyFor(env Environment) (Policy, error) {
 	return Policy{}, fmt.Errorf("%w %q: want %q or %q", ErrUnknownEnvironment, env, EnvSandbox, EnvProduction)
 }
 
-// Errors returned by the constructors and stores of this package.
-var (
-	ErrUnknownEnvironment = errors.New("ratelimit: unknown environment")
-	ErrInvalidPolicy      = errors.New("ratelimit: invalid policy")
-	ErrTooManyPolicies    = errors.New("ratelimit: too many policies for one decision")
-	ErrClosed             = errors.New("ratelimit: store closed")
+// Maximums of a Policy: every store computes a policy within them exactly
+// (tokens as float64, times as int64 nanoseconds, the Redis script's
+// doubles), and every header value fits an RFC 9651 integer.
+const (
+	// MaxBurst is the largest Burst: 2^30 tokens.
+	MaxBurst = 1 << 30
+	// MaxRate is the largest finite Rate: one token per nanosecond.
+	MaxRate rate.Limit = 1e9
+	// MaxWindow is the longest time an empty bucket may take to refill
+	// (Burst / Rate): 2^62 nanoseconds, about 146 years.
+	MaxWindow = time.Duration(1 << 62)
 )
 
-// Validate reports whether p can be enforced: a name of 1 to 64 characters
-// of [A-Za-z0-9._-], a rate that is positive (or rate.Inf) and a positive
-// burst.
+// Validate reports whether p can be enforced exactly: a name of 1 to 64
+// characters of [A-Za-z0-9._-]; a burst from 1 to MaxBurst; a rate that is
+// rate.Inf (no limit, chosen explicitly) or finite, at most MaxRate, and
+// high enough that the bucket refills within MaxWindow. The errors wrap
+// ErrInvalidPolicy.
 func (p Policy) Validate() error {
 	if p.Name == "" || len(p.Name) > 64 {
 		return fmt.Errorf("%w: name %q must have 1 to 64 characters", ErrInvalidPolicy, p.Name)
@@ -67,11 +73,17 @@ func (p Policy) Validate() error {
 	if !validName(p.Name) {
 		return fmt.Errorf("%w: name %q may only hold A-Z, a-z, 0-9, '.', '_' and '-'", ErrInvalidPolicy, p.Name)
 	}
-	if math.IsNaN(float64(p.Rate)) || p.Rate <= 0 {
-		return fmt.Errorf("%w: %s: rate %v must be positive", ErrInvalidPolicy, p.Name, p.Rate)
+	if p.Burst < 1 || p.Burst > MaxBurst {
+		return fmt.Errorf("%w: %s: burst %d must be from 1 to %d", ErrInvalidPolicy, p.Name, p.Burst, MaxBurst)
 	}
-	if p.Burst <= 0 {
-		return fmt.Errorf("%w: %s: burst %d must be positive", ErrInvalidPolicy, p.Name, p.Burst)
+	if p.Rate == rate.Inf {
+		return nil
+	}
+	if math.IsNaN(float64(p.Rate)) || p.Rate <= 0 || p.Rate > MaxRate {
+		return fmt.Errorf("%w: %s: rate %v must be positive and at most %v (or rate.Inf)", ErrInvalidPolicy, p.Name, p.Rate, MaxRate)
+	}
+	if float64(p.Burst)/float64(p.Rate)*float64(time.Second) > float64(MaxWindow) {
+		return fmt.Errorf("%w: %s: rate %v refills burst %d in more than %v", ErrInvalidPolicy, p.Name, p.Rate, p.Burst, MaxWindow)
 	}
 	return nil
 }

@@ -88,9 +88,6 @@ var redisScript string
 var (
 	evalshaArg any = "evalsha"
 	evalArg    any = "eval"
-	scriptSHA      = func() string { h := sha1.Sum([]byte(redisScript)); return hex.EncodeToString(h[:]) }()
-	scriptSHA1 any = scriptSHA
-	scriptSrc  any = redisScript
 )
 
 // maxTagLen is the longest Key used as a hash tag as it is.
@@ -161,21 +158,87 @@ var redisCalls = sync.Pool{New: func() any {
 	return c
 }}
 
+// script is one of the store's Lua scripts, with its SHA-1 for EVALSHA.
+type script struct {
+	sha, src any // boxed once
+}
+
+func newScript(src string) script {
+	h := sha1.Sum([]byte(src))
+	return script{sha: hex.EncodeToString(h[:]), src: src}
+}
+
+var (
+	takeScript   = newScript(redisScript)
+	refundScript = newScript(redisRefundScript)
+)
+
+//go:embed redis_refund.lua
+var redisRefundScript string
+
 // Take implements Store with one round trip to Redis (none when every
 // check's rate is rate.Inf). It returns ErrTooManyPolicies for more than
 // MaxChecks checks, ErrCrossSlot for checks of different keys, and a
 // wrapped error when Redis does not answer in time.
 func (s *RedisStore) Take(ctx context.Context, checks []Check, res []Result) (bool, error) {
-	if err := checkArgs(checks, res); err != nil {
-		return false, err
-	}
-	if s.closed.Load() {
-		return false, ErrClosed
-	}
 	c := redisCalls.Get().(*redisCall)
 	defer redisCalls.Put(c)
+	n, err := s.prepareCall(c, checks, res)
+	if err != nil || n == 0 {
+		return n == 0 && err == nil, err
+	}
+	defer clear(c.strs[:3*n])
+	v, err := s.eval(ctx, c, n, takeScript)
+	if err != nil {
+		return false, err
+	}
+	if len(v) != 1+3*n {
+		return false, fmt.Errorf("ratelimit: redis: script replied %d integers, want %d", len(v), 1+3*n)
+	}
+	for k := 0; k < n; k++ {
+		retry := v[3+3*k]
+		res[c.idx[k]] = Result{
+			Allowed:    retry == 0,
+			Remaining:  int(v[1+3*k]),
+			Reset:      nanos(v[2+3*k]),
+			RetryAfter: nanos(retry),
+		}
+	}
+	return v[0] == 1, nil
+}
 
-	// Which checks go to Redis, and their common key.
+// Refund implements Store with one round trip to Redis.
+func (s *RedisStore) Refund(ctx context.Context, checks []Check, res []Result) error {
+	c := redisCalls.Get().(*redisCall)
+	defer redisCalls.Put(c)
+	n, err := s.prepareCall(c, checks, res)
+	if err != nil || n == 0 {
+		return err
+	}
+	defer clear(c.strs[:3*n])
+	v, err := s.eval(ctx, c, n, refundScript)
+	if err != nil {
+		return err
+	}
+	if len(v) != 2*n {
+		return fmt.Errorf("ratelimit: redis: refund script replied %d integers, want %d", len(v), 2*n)
+	}
+	for k := 0; k < n; k++ {
+		res[c.idx[k]] = Result{Allowed: true, Remaining: int(v[2*k]), Reset: nanos(v[1+2*k])}
+	}
+	return nil
+}
+
+// prepareCall validates checks, fills the results of unlimited ones and
+// builds the keys and arguments of the limited ones in c, returning how
+// many there are.
+func (s *RedisStore) prepareCall(c *redisCall, checks []Check, res []Result) (int, error) {
+	if err := checkArgs(checks, res); err != nil {
+		return 0, err
+	}
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
 	n := 0
 	key := ""
 	for i := range checks {
@@ -184,24 +247,17 @@ func (s *RedisStore) Take(ctx context.Context, checks []Check, res []Result) (bo
 			res[i] = Result{Allowed: true, Remaining: p.Burst}
 			continue
 		}
-		if !(p.Rate > 0) || p.Burst < 1 {
-			return false, fmt.Errorf("%w: %s: rate %v, burst %d", ErrInvalidPolicy, p.Name, p.Rate, p.Burst)
-		}
 		if n == 0 {
 			key = checks[i].Key
 		} else if checks[i].Key != key {
-			return false, ErrCrossSlot
+			return 0, ErrCrossSlot
 		}
 		c.idx[n] = i
 		n++
 	}
 	if n == 0 {
-		return true, nil
+		return 0, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("ratelimit: redis: %w", err)
-	}
-
 	// Keys, then rates and bursts, in one string.
 	b := c.buf[:0]
 	var head []byte
@@ -237,8 +293,15 @@ func (s *RedisStore) Take(ctx context.Context, checks []Check, res []Result) (bo
 		c.strs[j] = str[start:c.ends[j]]
 		start = c.ends[j]
 	}
-	defer clear(c.strs[:3*n])
+	return n, nil
+}
 
+// eval runs sc over the n prepared keys of c within the store's Timeout,
+// loading the script again when Redis's script cache lacks it.
+func (s *RedisStore) eval(ctx context.Context, c *redisCall, n int, sc script) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ratelimit: redis: %w", err)
+	}
 	if s.timeout > 0 {
 		if d, ok := ctx.Deadline(); !ok || time.Until(d) > s.timeout {
 			var cancel context.CancelFunc
@@ -246,7 +309,7 @@ func (s *RedisStore) Take(ctx context.Context, checks []Check, res []Result) (bo
 			defer cancel()
 		}
 	}
-	c.args[0], c.args[1], c.args[2] = evalshaArg, scriptSHA1, n
+	c.args[0], c.args[1], c.args[2] = evalshaArg, sc.sha, n
 	args := c.args[:3+3*n]
 	cmd := redis.NewIntSliceCmd(ctx, args...)
 	cmd.SetFirstKeyPos(3)
@@ -254,28 +317,15 @@ func (s *RedisStore) Take(ctx context.Context, checks []Check, res []Result) (bo
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// The script cache was flushed (or this is a new server): EVAL
 		// runs the script and loads it for the EVALSHAs that follow.
-		c.args[0], c.args[1] = evalArg, scriptSrc
+		c.args[0], c.args[1] = evalArg, sc.src
 		cmd = redis.NewIntSliceCmd(ctx, args...)
 		cmd.SetFirstKeyPos(3)
 		err = s.client.Process(ctx, cmd)
 	}
 	if err != nil {
-		return false, fmt.Errorf("ratelimit: redis: %w", err)
+		return nil, fmt.Errorf("ratelimit: redis: %w", err)
 	}
-	v := cmd.Val()
-	if len(v) != 1+3*n {
-		return false, fmt.Errorf("ratelimit: redis: script replied %d integers, want %d", len(v), 1+3*n)
-	}
-	for k := 0; k < n; k++ {
-		retry := v[3+3*k]
-		res[c.idx[k]] = Result{
-			Allowed:    retry == 0,
-			Remaining:  int(v[1+3*k]),
-			Reset:      nanos(v[2+3*k]),
-			RetryAfter: nanos(retry),
-		}
-	}
-	return v[0] == 1, nil
+	return cmd.Val(), nil
 }
 
 // nanos converts a duration of the script, which caps at 2^62 ns, as
