@@ -43,7 +43,7 @@ func faultlineImpls() []impl {
 // own MemoryStore, with its headers.
 func faultlineMiddleware(tb testing.TB) (mw func(http.Handler) http.Handler, cleanup func()) {
 	p := benchPolicy
-	lim, err := ratelimit.New(ratelimit.Config{Policy: &p})
+	lim, err := ratelimit.New(ratelimit.Config{Policy: p})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/internal/reqctx"
 	"github.com/faultline-go/faultline/problem"
-	"github.com/faultline-go/faultline/ratelimit"
 )
 
 // Header names of Basic key-pair authentication.
@@ -55,8 +54,10 @@ var (
 // principal nor an error; it is answered as a sanitized 500.
 var errNoPrincipal = errors.New("middleware: Authenticator returned a nil principal and a nil error")
 
-// Principal is an authenticated caller. The rate limiter reads it from the
-// request state through its RateLimitKey and RateLimitPolicy methods.
+// Principal is an authenticated caller: who it is, and the attributes a
+// service maps to what it may do. It says nothing of limits itself: the
+// rate limiter (package ratelimit) reads it from the request and maps its
+// Environment or Plan to a policy.
 type Principal struct {
 	// KeyID is the key the caller authenticated with. It is an identifier,
 	// not a secret.
@@ -64,27 +65,9 @@ type Principal struct {
 	// Environment is the deployment environment the key belongs to, such
 	// as "sandbox" or "production".
 	Environment string
-	// Policy is the caller's own rate-limit policy, or nil for the
-	// limiter's default.
-	Policy *ratelimit.Policy
-}
-
-// RateLimitKey returns the key the rate limiter counts the caller's requests
-// under: its KeyID. It returns "" for a nil Principal.
-func (p *Principal) RateLimitKey() string {
-	if p == nil {
-		return ""
-	}
-	return p.KeyID
-}
-
-// RateLimitPolicy returns the caller's own rate-limit policy, or nil for the
-// limiter's default (and for a nil Principal).
-func (p *Principal) RateLimitPolicy() *ratelimit.Policy {
-	if p == nil {
-		return nil
-	}
-	return p.Policy
+	// Plan is the caller's plan or tier ("free", "gold"), if the service
+	// has such a thing; empty otherwise.
+	Plan string
 }
 
 // PrincipalFromContext returns the principal KeyAuth authenticated for the
@@ -119,9 +102,8 @@ type KeyPair struct {
 	Secret string
 	// Environment becomes Principal.Environment.
 	Environment string
-	// Policy, when not nil, becomes Principal.Policy; it must be valid
-	// (see ratelimit.Policy.Validate). It is copied.
-	Policy *ratelimit.Policy
+	// Plan becomes Principal.Plan.
+	Plan string
 }
 
 // saltLen is the length of a StaticKeys salt.
@@ -149,8 +131,8 @@ type keyHash struct {
 var _ Authenticator = (*StaticKeys)(nil)
 
 // NewStaticKeys returns a StaticKeys holding pairs. An empty key or secret,
-// a key with a colon, control characters in a key or secret, an invalid
-// policy or a key given twice fail with an error wrapping ErrInvalidKeyPair;
+// a key with a colon, control characters in a key or secret or a key given
+// twice fail with an error wrapping ErrInvalidKeyPair;
 // the error names the key, never the secret.
 func NewStaticKeys(pairs ...KeyPair) (*StaticKeys, error) {
 	s := &StaticKeys{keys: make(map[string]keyHash, len(pairs))}
@@ -174,14 +156,7 @@ func NewStaticKeys(pairs ...KeyPair) (*StaticKeys, error) {
 		if _, dup := s.keys[kp.Key]; dup {
 			return nil, fmt.Errorf("%w: key %q given twice", ErrInvalidKeyPair, kp.Key)
 		}
-		p := &Principal{KeyID: kp.Key, Environment: kp.Environment}
-		if kp.Policy != nil {
-			if err := kp.Policy.Validate(); err != nil {
-				return nil, fmt.Errorf("%w: key %q: %w", ErrInvalidKeyPair, kp.Key, err)
-			}
-			pol := *kp.Policy
-			p.Policy = &pol
-		}
+		p := &Principal{KeyID: kp.Key, Environment: kp.Environment, Plan: kp.Plan}
 		s.keys[kp.Key] = keyHash{hash: s.hash(kp.Secret), principal: p}
 	}
 	return s, nil

@@ -9,16 +9,14 @@ import (
 
 	"github.com/faultline-go/faultline/middleware"
 	"github.com/faultline-go/faultline/problem"
-	"github.com/faultline-go/faultline/ratelimit"
 )
 
 func ExampleKeyAuth() {
-	sandbox := ratelimit.Sandbox()
 	keys, err := middleware.NewStaticKeys(middleware.KeyPair{
 		Key:         "ak_demo",
 		Secret:      "sk_demo_6b1f0c9e",
 		Environment: "sandbox",
-		Policy:      &sandbox,
+		Plan:        "gold",
 	})
 	if err != nil {
 		panic(err)
@@ -30,7 +28,7 @@ func ExampleKeyAuth() {
 	})
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := middleware.PrincipalFromContext(r.Context())
-		fmt.Fprintf(w, "hello %s (%s, policy %s)\n", p.KeyID, p.Environment, p.Policy.Name)
+		fmt.Fprintf(w, "hello %s (%s, plan %s)\n", p.KeyID, p.Environment, p.Plan)
 	})
 	h := middleware.Recover(rd)(middleware.KeyAuth(keys)(hello))
 
@@ -51,5 +49,5 @@ func ExampleKeyAuth() {
 	//     WWW-Authenticate: Basic realm="api", charset="UTF-8"
 	// 401 {"code":"BLUM-401-003","message":"Invalid credentials."}
 	//     WWW-Authenticate: Basic realm="api", charset="UTF-8"
-	// 200 hello ak_demo (sandbox, policy sandbox)
+	// 200 hello ak_demo (sandbox, plan gold)
 }

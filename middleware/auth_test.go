@@ -23,7 +23,6 @@ import (
 	"github.com/faultline-go/faultline/internal/reqctx"
 	"github.com/faultline-go/faultline/middleware"
 	"github.com/faultline-go/faultline/problem"
-	"github.com/faultline-go/faultline/ratelimit"
 )
 
 // Test credentials. They are distinctive so that a leak into a response or a
@@ -38,11 +37,8 @@ const (
 	authChallenge = `Basic realm="api", charset="UTF-8"`
 )
 
-// The rate limiter reads the principal through ratelimit.Subject.
-var _ ratelimit.Subject = (*middleware.Principal)(nil)
-
-// authPolicy is the policy of authKey.
-var authPolicy = ratelimit.Policy{Name: "gold", Rate: 100, Burst: 200}
+// authPlan is the plan of authKey.
+const authPlan = "gold"
 
 // authEnvelopes are the built-in envelopes every auth failure is checked in.
 var authEnvelopes = []string{problem.EnvelopeFlat, problem.EnvelopeGoogle, problem.EnvelopeTracked, problem.EnvelopeProblem}
@@ -67,9 +63,8 @@ func authLongHeader(t testing.TB, n int) (header, secret string) {
 // authStore returns a StaticKeys holding authKey.
 func authStore(t testing.TB) *middleware.StaticKeys {
 	t.Helper()
-	pol := authPolicy
 	s, err := middleware.NewStaticKeys(
-		middleware.KeyPair{Key: authKey, Secret: authSecret, Environment: authEnv, Policy: &pol},
+		middleware.KeyPair{Key: authKey, Secret: authSecret, Environment: authEnv, Plan: authPlan},
 		middleware.KeyPair{Key: "ak_test_0b1d", Secret: "sk_test_other", Environment: "sandbox"},
 	)
 	require.NoError(t, err, "NewStaticKeys")
@@ -326,10 +321,7 @@ func TestKeyAuthSuccess(t *testing.T) {
 				require.NotNil(t, got, "PrincipalFromContext(ctx) = nil, want the principal of %s", authKey)
 				assert.Equal(t, authKey, got.KeyID, "PrincipalFromContext(ctx).KeyID = %q, want %q", got.KeyID, authKey)
 				assert.Equal(t, authEnv, got.Environment, "PrincipalFromContext(ctx).Environment = %q, want %q", got.Environment, authEnv)
-				require.NotNil(t, got.Policy, "PrincipalFromContext(ctx).Policy = nil, want %v", authPolicy)
-				assert.Equal(t, authPolicy, *got.Policy, "PrincipalFromContext(ctx).Policy = %v, want %v", *got.Policy, authPolicy)
-				assert.Equal(t, authKey, got.RateLimitKey(), "Principal.RateLimitKey() = %q, want %q", got.RateLimitKey(), authKey)
-				assert.Same(t, got.Policy, got.RateLimitPolicy(), "Principal.RateLimitPolicy() = %p, want Policy %p", got.RateLimitPolicy(), got.Policy)
+				assert.Equal(t, authPlan, got.Plan, "PrincipalFromContext(ctx).Plan = %q, want %q", got.Plan, authPlan)
 			})
 		}
 	}
@@ -470,21 +462,13 @@ func TestPrincipalFromContext(t *testing.T) {
 	}
 }
 
-func TestPrincipalNilMethods(t *testing.T) {
-	var p *middleware.Principal
-	assert.Equal(t, "", p.RateLimitKey(), "(*Principal)(nil).RateLimitKey() = %q, want \"\"", p.RateLimitKey())
-	assert.Nil(t, p.RateLimitPolicy(), "(*Principal)(nil).RateLimitPolicy() = %v, want nil", p.RateLimitPolicy())
-}
-
 func TestStaticKeysAuthenticate(t *testing.T) {
 	long := strings.Repeat("L", 2000) // hashed outside the stack buffer
-	pol := authPolicy
 	store, err := middleware.NewStaticKeys(
-		middleware.KeyPair{Key: authKey, Secret: authSecret, Environment: authEnv, Policy: &pol},
+		middleware.KeyPair{Key: authKey, Secret: authSecret, Environment: authEnv, Plan: authPlan},
 		middleware.KeyPair{Key: "ak_long", Secret: long},
 	)
 	require.NoError(t, err, "NewStaticKeys")
-	pol.Burst = 1 // the store holds a copy
 	empty, err := middleware.NewStaticKeys()
 	require.NoError(t, err, "NewStaticKeys()")
 
@@ -524,7 +508,7 @@ func TestStaticKeysAuthenticate(t *testing.T) {
 
 	p, err := store.Authenticate(context.Background(), authKey, authSecret)
 	require.NoError(t, err)
-	want := middleware.Principal{KeyID: authKey, Environment: authEnv, Policy: &authPolicy}
+	want := middleware.Principal{KeyID: authKey, Environment: authEnv, Plan: authPlan}
 	assert.Equal(t, want, *p, "Authenticate(%q, secret) = %+v, want %+v", authKey, *p, want)
 }
 
@@ -540,7 +524,6 @@ func TestStaticKeysHoldsNoSecret(t *testing.T) {
 
 func TestNewStaticKeysErrors(t *testing.T) {
 	const sec = "sk_live_never_shown"
-	bad := ratelimit.Policy{Name: "bad", Rate: 1, Burst: 0}
 	cases := []struct {
 		name  string
 		pairs []middleware.KeyPair
@@ -551,7 +534,6 @@ func TestNewStaticKeysErrors(t *testing.T) {
 		{"colon in key", []middleware.KeyPair{{Key: "ak:1", Secret: sec}}},
 		{"control character in key", []middleware.KeyPair{{Key: "ak\x001", Secret: sec}}},
 		{"control character in secret", []middleware.KeyPair{{Key: "ak_1", Secret: sec + "\n"}}},
-		{"invalid policy", []middleware.KeyPair{{Key: "ak_1", Secret: sec, Policy: &bad}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -115,7 +115,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	})
 	newLim := func(b *testing.B) *ratelimit.Limiter {
 		p := generous
-		lim := ratelimit.MustNew(ratelimit.Config{Policy: &p})
+		lim := ratelimit.MustNew(ratelimit.Config{Policy: p})
 		b.Cleanup(func() { _ = lim.Close() })
 		return lim
 	}

@@ -16,6 +16,10 @@ var (
 	ErrTooManyPolicies = errors.New("ratelimit: too many policies for one decision")
 	// ErrShortResults: fewer results than checks handed to a Store.
 	ErrShortResults = errors.New("ratelimit: fewer results than checks")
+	// ErrStoreUnavailable: a Store wraps it in an error that says waiting
+	// would not help (a refused connection); the Limiter's breaker then
+	// opens at once instead of after Config.BreakerFailures failures.
+	ErrStoreUnavailable = errors.New("ratelimit: store unavailable")
 	// ErrClosed: a decision asked of a store after its Close. The Limiter
 	// answers it with a sanitized 500 whatever its Outage, since no
 	// outage of a shared store explains it.

@@ -36,7 +36,7 @@ func ExampleLimiter_Route() {
 	// Policies that refill slowly keep the output the same however slow
 	// the machine.
 	lim := ratelimit.MustNew(ratelimit.Config{
-		Policy: &ratelimit.Policy{Name: "api", Rate: rate.Every(6 * time.Second), Burst: 10},
+		Policy: ratelimit.Policy{Name: "api", Rate: rate.Every(6 * time.Second), Burst: 10},
 	})
 	defer lim.Close()
 	rd := problem.MustRenderer(problem.Config{Envelope: problem.EnvelopeFlat, Prefix: "BLUM", Logger: slog.New(slog.DiscardHandler)})

@@ -274,7 +274,7 @@ func TestLimiterSandboxHeadersAndRefusal(t *testing.T) {
 // TestLimiterRealClock uses the limiter's own MemoryStore. The policy
 // refills once a minute, so the test cannot race the clock.
 func TestLimiterRealClock(t *testing.T) {
-	lim := newLimiter(t, ratelimit.Config{Policy: &ratelimit.Policy{Name: "minute", Rate: rate.Every(time.Minute), Burst: 3}})
+	lim := newLimiter(t, ratelimit.Config{Policy: ratelimit.Policy{Name: "minute", Rate: rate.Every(time.Minute), Burst: 3}})
 	h := chiStack(problem.EnvelopeProblem, lim, nil)
 	for i := 0; i < 3; i++ {
 		rec := serve(h, http.MethodGet, "/v1/ping")
@@ -300,7 +300,7 @@ func TestLimiterPolicies(t *testing.T) {
 	}{
 		{"production", ratelimit.Config{Environment: ratelimit.EnvProduction}, `"production";q=25;w=1`, 25},
 		{"sandbox", ratelimit.Config{Environment: ratelimit.EnvSandbox}, `"sandbox";q=10;w=1`, 10},
-		{"Policy override", ratelimit.Config{Environment: ratelimit.EnvProduction, Policy: &ratelimit.Policy{Name: "custom", Rate: 1, Burst: 3}}, `"custom";q=3;w=3`, 3},
+		{"Policy override", ratelimit.Config{Environment: ratelimit.EnvProduction, Policy: ratelimit.Policy{Name: "custom", Rate: 1, Burst: 3}}, `"custom";q=3;w=3`, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -475,7 +475,7 @@ func TestLimiterRouteChained(t *testing.T) {
 
 // TestLimiterServeMux: under Handler with a router other than chi, the
 // Route policies are decided after the default one, so a request the route
-// refuses has used a default token (as Route's doc says).
+// refuses gets its default token back, as under chi.
 func TestLimiterServeMux(t *testing.T) {
 	lim := newLimiter(t, ratelimit.Config{Store: newSteppedStore(t)})
 	mux := http.NewServeMux()
@@ -494,13 +494,12 @@ func TestLimiterServeMux(t *testing.T) {
 		rec := serve(h, http.MethodGet, "/v1/reports")
 		assert.Equal(t, "reports", refusedPolicy(t, problem.EnvelopeProblem, rec), "refusal %d: policy", i+1)
 		assert.Equal(t, `"sandbox";q=10;w=1, "reports";q=2;w=1`, rec.Header().Get(ratelimit.HeaderRateLimitPolicy), "refusal %d: RateLimit-Policy", i+1)
-		// The default policy was decided (and debited) first.
-		want := `"sandbox";r=` + strconv.Itoa(7-i) + `;t=1, "reports";r=0;t=1`
-		assert.Equal(t, want, rec.Header().Get(ratelimit.HeaderRateLimit), "refusal %d: RateLimit", i+1)
+		// The default policy was decided first, and its token given back.
+		assert.Equal(t, `"sandbox";r=8;t=1, "reports";r=0;t=1`, rec.Header().Get(ratelimit.HeaderRateLimit), "refusal %d: RateLimit", i+1)
 	}
 	rec := serve(h, http.MethodGet, "/v1/ping")
 	require.Equal(t, http.StatusOK, rec.Code, "ping: status = %d, want 200", rec.Code)
-	assert.Equal(t, 5, remaining(t, rec, "sandbox"), "ping: sandbox r = %d, want 5 (the two refusals used sandbox tokens)", remaining(t, rec, "sandbox"))
+	assert.Equal(t, 7, remaining(t, rec, "sandbox"), "ping: sandbox r = %d, want 7 (the two refusals used no sandbox token)", remaining(t, rec, "sandbox"))
 
 	// Two chained Routes are decided together, after the default policy.
 	mux.Handle("/v1/export", lim.Route("reports", reportsPolicy)(lim.Route("export", ratelimit.Policy{Rate: 1, Burst: 1})(okHandler)))
@@ -510,7 +509,7 @@ func TestLimiterServeMux(t *testing.T) {
 	assert.Equal(t, `"sandbox";r=9;t=1, "reports";r=1;t=1, "export";r=0;t=1`, rec.Header().Get(ratelimit.HeaderRateLimit), "export: RateLimit")
 	rec = serve(h, http.MethodGet, "/v1/export", fromAddr("192.0.2.9:1"))
 	assert.Equal(t, "export", refusedPolicy(t, problem.EnvelopeProblem, rec), "second export: refused policy")
-	assert.Equal(t, `"sandbox";r=8;t=1, "reports";r=1;t=1, "export";r=0;t=1`, rec.Header().Get(ratelimit.HeaderRateLimit), "second export: RateLimit")
+	assert.Equal(t, `"sandbox";r=9;t=1, "reports";r=1;t=1, "export";r=0;t=1`, rec.Header().Get(ratelimit.HeaderRateLimit), "second export: RateLimit")
 }
 
 // TestLimiterRouteNotInIndex covers Route policies that Handler's chi index
@@ -557,12 +556,14 @@ func TestLimiterRouteNotInIndex(t *testing.T) {
 }
 
 // keyedStack is a chi stack with KeyAuth in front of the limiter for the
-// key pairs alice and bob (bob with a policy of his own).
-func keyedStack(t *testing.T, lim *ratelimit.Limiter, gold *ratelimit.Policy) http.Handler {
+// sandbox key pairs alice, carol and bob (bob on the gold plan), and dave
+// in production.
+func keyedStack(t *testing.T, lim *ratelimit.Limiter) http.Handler {
 	keys, err := middleware.NewStaticKeys(
 		middleware.KeyPair{Key: "alice", Secret: "alice-secret", Environment: "sandbox"},
 		middleware.KeyPair{Key: "carol", Secret: "carol-secret", Environment: "sandbox"},
-		middleware.KeyPair{Key: "bob", Secret: "bob-secret", Environment: "sandbox", Policy: gold},
+		middleware.KeyPair{Key: "bob", Secret: "bob-secret", Environment: "sandbox", Plan: "gold"},
+		middleware.KeyPair{Key: "dave", Secret: "dave-secret", Environment: "production"},
 	)
 	require.NoError(t, err, "NewStaticKeys() error = %v", err)
 	r := chi.NewRouter()
@@ -573,9 +574,9 @@ func keyedStack(t *testing.T, lim *ratelimit.Limiter, gold *ratelimit.Policy) ht
 }
 
 func TestLimiterPrincipalKeys(t *testing.T) {
-	gold := &ratelimit.Policy{Name: "gold", Rate: 50, Burst: 50}
-	lim := newLimiter(t, ratelimit.Config{Store: newSteppedStore(t)})
-	h := keyedStack(t, lim, gold)
+	gold := ratelimit.Policy{Rate: 50, Burst: 50} // named by its plan
+	lim := newLimiter(t, ratelimit.Config{Store: newSteppedStore(t), Plans: map[string]ratelimit.Policy{"gold": gold}})
+	h := keyedStack(t, lim)
 
 	// alice and carol share an IP but not a bucket.
 	for i := 0; i < 10; i++ {
@@ -588,7 +589,13 @@ func TestLimiterPrincipalKeys(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, "carol: status = %d, want 200 (a bucket of her own)", rec.Code)
 	assert.Equal(t, 9, remaining(t, rec, "sandbox"), "carol: sandbox r")
 
-	// bob's own policy replaces the default one, and comes first.
+	// dave's production environment picks the production preset.
+	rec = serve(h, http.MethodGet, "/v1/ping", basicAuth("dave", "dave-secret"))
+	require.Equal(t, http.StatusOK, rec.Code, "dave: status = %d, want 200", rec.Code)
+	assert.Equal(t, `"production";q=25;w=1`, rec.Header().Get(ratelimit.HeaderRateLimitPolicy), "dave: RateLimit-Policy")
+	assert.Equal(t, 24, remaining(t, rec, "production"), "dave: production r")
+
+	// bob's plan replaces his environment's policy.
 	rec = serve(h, http.MethodGet, "/v1/ping", basicAuth("bob", "bob-secret"))
 	require.Equal(t, http.StatusOK, rec.Code, "bob: status = %d, want 200", rec.Code)
 	assert.Equal(t, `"gold";q=50;w=1`, rec.Header().Get(ratelimit.HeaderRateLimitPolicy), "bob: RateLimit-Policy")
@@ -707,19 +714,21 @@ var errStoreDown = errors.New("redis: connection refused")
 func TestLimiterOutage(t *testing.T) {
 	t.Run("FailOpen", func(t *testing.T) {
 		logs := &recordingHandler{}
-		lim := newLimiter(t, ratelimit.Config{Store: failingStore{errStoreDown}, Logger: slog.New(logs)})
+		// BreakerFailures 100: every request asks the store and fails.
+		lim := newLimiter(t, ratelimit.Config{Store: failingStore{errStoreDown}, Outage: ratelimit.FailOpen, BreakerFailures: 100, Logger: slog.New(logs)})
 		h := chiStack(problem.EnvelopeProblem, lim, nil)
 		for i := 0; i < 20; i++ {
 			rec := serve(h, http.MethodGet, "/v1/ping")
 			require.Equal(t, http.StatusOK, rec.Code, "request %d: status = %d, want 200 (fail open)", i+1, rec.Code)
-			assert.Equal(t, `"sandbox";q=10;w=1`, rec.Header().Get(ratelimit.HeaderRateLimitPolicy), "request %d: RateLimit-Policy", i+1)
+			// Nothing was decided or enforced: nothing is advertised.
+			assert.Empty(t, rec.Header().Values(ratelimit.HeaderRateLimitPolicy), "request %d: RateLimit-Policy = %q, want none", i+1, rec.Header().Values(ratelimit.HeaderRateLimitPolicy))
 			assert.Empty(t, rec.Header().Values(ratelimit.HeaderRateLimit), "request %d: RateLimit = %q, want none without a decision", i+1, rec.Header().Values(ratelimit.HeaderRateLimit))
 		}
 		recs := logs.records()
 		require.Len(t, recs, 1, "log records = %d, want 1 (at most one per second)", len(recs))
 		assert.Equal(t, slog.LevelWarn, recs[0].Level, "log level")
 		a := attrs(recs[0])
-		assert.Equal(t, "fail-open", a["outage_policy"], "outage_policy attr")
+		assert.Equal(t, "fail-open", a["outage"], "outage attr")
 		assert.Equal(t, errStoreDown.Error(), a["error"], "error attr")
 	})
 
@@ -774,7 +783,7 @@ func TestLimiterOutage(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run("share="+strconv.FormatFloat(tt.share, 'g', -1, 64), func(t *testing.T) {
-				slow := &ratelimit.Policy{Name: "slow", Rate: rate.Every(time.Hour), Burst: tt.burst}
+				slow := ratelimit.Policy{Name: "slow", Rate: rate.Every(time.Hour), Burst: tt.burst}
 				lim := newLimiter(t, ratelimit.Config{Store: failingStore{errStoreDown}, Outage: ratelimit.FallBack, FallbackShare: tt.share, Policy: slow})
 				h := chiStack(problem.EnvelopeProblem, lim, nil)
 				for i := 0; i < tt.want; i++ {
@@ -792,7 +801,7 @@ func TestLimiterOutage(t *testing.T) {
 // goroutines at once: the store error is logged at most once a second.
 func TestLimiterOutageLogOncePerSecond(t *testing.T) {
 	logs := &recordingHandler{}
-	lim := newLimiter(t, ratelimit.Config{Store: failingStore{errStoreDown}, Logger: slog.New(logs)})
+	lim := newLimiter(t, ratelimit.Config{Store: failingStore{errStoreDown}, Outage: ratelimit.FailOpen, BreakerFailures: 1 << 20, Logger: slog.New(logs)})
 	h := chiStack(problem.EnvelopeProblem, lim, nil)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -821,7 +830,7 @@ func TestNewErrors(t *testing.T) {
 		wantMsg string
 	}{
 		{"unknown environment", ratelimit.Config{Environment: "staging"}, ratelimit.ErrUnknownEnvironment, "staging"},
-		{"invalid policy", ratelimit.Config{Policy: &ratelimit.Policy{Name: "p", Rate: 1}}, ratelimit.ErrInvalidPolicy, "burst"},
+		{"invalid policy", ratelimit.Config{Policy: ratelimit.Policy{Name: "p", Rate: 1}}, ratelimit.ErrInvalidPolicy, "burst"},
 		{"negative FallbackShare", ratelimit.Config{Outage: ratelimit.FallBack, FallbackShare: -0.5}, nil, "FallbackShare"},
 		{"FallbackShare above 1", ratelimit.Config{Outage: ratelimit.FallBack, FallbackShare: 1.5}, nil, "FallbackShare"},
 		{"NaN FallbackShare", ratelimit.Config{Outage: ratelimit.FallBack, FallbackShare: math.NaN()}, nil, "FallbackShare"},
@@ -879,13 +888,12 @@ func TestRouteInvalidPolicyPanics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.PanicsWithError(t, func() string {
-				err := ratelimit.Policy{Name: tt.route, Rate: tt.policy.Rate, Burst: tt.policy.Burst}.Validate()
-				if err == nil {
-					return ""
-				}
-				return err.Error()
-			}(), func() { lim.Route(tt.route, tt.policy) }, "Route(%q, %+v) did not panic with the Validate error", tt.route, tt.policy)
+			want := ratelimit.Policy{Name: tt.route, Rate: tt.policy.Rate, Burst: tt.policy.Burst}.Validate()
+			require.Error(t, want, "Validate(%+v) = nil, want an error", tt.policy)
+			_, err := lim.NewRoute(tt.route, tt.policy)
+			require.ErrorIs(t, err, ratelimit.ErrInvalidPolicy, "NewRoute(%q, %+v) = %v, want ErrInvalidPolicy", tt.route, tt.policy, err)
+			assert.Contains(t, err.Error(), want.Error(), "NewRoute(%q) error = %q, want it to hold %q", tt.route, err, want)
+			assert.PanicsWithError(t, err.Error(), func() { lim.Route(tt.route, tt.policy) }, "Route(%q, %+v) did not panic with NewRoute's error", tt.route, tt.policy)
 		})
 	}
 	// The name argument wins over Policy.Name.

@@ -579,7 +579,7 @@ func testSharedLimit(t *testing.T, newClient func() redis.UniversalClient) {
 		st, err := ratelimit.NewRedisStore(newClient(), ratelimit.RedisConfig{Prefix: prefix, Timeout: testStoreTimeout})
 		require.NoError(t, err)
 		l, err := ratelimit.New(ratelimit.Config{
-			Policy: &p,
+			Policy: p,
 			Store:  st,
 			Key:    func(*http.Request) string { return "hammer" },
 			Outage: ratelimit.FailClosed, // a store failure must not pass as admitted
@@ -843,7 +843,7 @@ func TestRedisStoreOutage(t *testing.T) {
 	rd := quietRenderer
 	router := func(o ratelimit.Outage, name string) http.Handler {
 		l, err := ratelimit.New(ratelimit.Config{
-			Policy: &ratelimit.Policy{Name: name, Rate: 1, Burst: 4},
+			Policy: ratelimit.Policy{Name: name, Rate: 1, Burst: 4},
 			Store:  st,
 			Key:    func(*http.Request) string { return "client" },
 			Outage: o,

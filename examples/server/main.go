@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	deployEnv := fs.String("env", string(ratelimit.EnvSandbox), "deployment environment: sandbox (10 requests/s per key pair) or production (25/s)")
 	rps := fs.Int("rate", 0, "override the per-key-pair rate and burst (requests/s), for load tests")
 	redisURL := fs.String("redis", "", "keep rate limits on Redis, redis://host:port/db (default in memory)")
-	outage := fs.String("redis-outage", "open", "when Redis fails: open (admit), closed (503) or fallback (memory at half rate)")
+	outage := fs.String("redis-outage", "fallback", "when Redis fails: fallback (memory at half rate), open (admit) or closed (503)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -103,11 +103,16 @@ func newServer(cfg serverConfig) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Key pairs get the policy of their environment: the presets, with
+	// -rate replacing the demo environment's.
+	envs := ratelimit.Presets()
+	envs[string(env)] = policy
 	lim, err := ratelimit.New(ratelimit.Config{
-		Policy: &policy,
-		Store:  cfg.Store,
-		Outage: cfg.Outage,
-		Logger: cfg.Problem.Logger,
+		Policy:       policy,
+		Environments: envs,
+		Store:        cfg.Store,
+		Outage:       cfg.Outage,
+		Logger:       cfg.Problem.Logger,
 	})
 	if err != nil {
 		return nil, err

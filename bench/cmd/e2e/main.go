@@ -37,7 +37,7 @@ func main() {
 			log.Fatal(err)
 		}
 		rd := problem.MustRenderer(problem.Config{Logger: slog.New(slog.DiscardHandler)})
-		lim := ratelimit.MustNew(ratelimit.Config{Policy: &ratelimit.Policy{Name: "sandbox", Rate: rate.Limit(1e9), Burst: 1e9}})
+		lim := ratelimit.MustNew(ratelimit.Config{Policy: ratelimit.Policy{Name: "sandbox", Rate: rate.Limit(1e9), Burst: 1e9}})
 		defer lim.Close()
 		r.Use(middleware.RequestID, middleware.Recover(rd), middleware.KeyAuth(keys), lim.Handler)
 	default:

@@ -1,0 +1,160 @@
+package ratelimit
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/faultline-go/faultline/problem"
+)
+
+// Header names written by the limiter. RateLimit and RateLimit-Policy are
+// those of the IETF draft "RateLimit header fields for HTTP"
+// (draft-ietf-httpapi-ratelimit-headers), as RFC 9651 structured-field
+// lists: one item per policy, "name";q=burst;w=seconds to refill, and
+// "name";r=remaining;t=seconds until full.
+const (
+	HeaderRateLimit           = "RateLimit"
+	HeaderRateLimitPolicy     = "RateLimit-Policy"
+	HeaderXRateLimitLimit     = "X-RateLimit-Limit"
+	HeaderXRateLimitRemaining = "X-RateLimit-Remaining"
+	HeaderXRateLimitReset     = "X-RateLimit-Reset"
+	HeaderRetryAfter          = problem.HeaderRetryAfter
+)
+
+// Canonical forms, for setting header map entries directly.
+const (
+	canonicalRateLimit       = "Ratelimit"
+	canonicalRateLimitPolicy = "Ratelimit-Policy"
+)
+
+// setHeaders writes d's RateLimit-Policy and RateLimit field lines. A
+// limiter owns one line of each header per request (d.line), so two
+// limiters in one chain both show, each with its own policies.
+func (d *decision) setHeaders(h http.Header) {
+	var policy, value []string
+	if d.n == 1 {
+		c := d.pols[0]
+		policy = c.field[:1:1]
+		value = c.values.get(&d.res[0])
+	}
+	if policy == nil {
+		policy = []string{d.policyList()}
+	}
+	if value == nil {
+		value = []string{d.valueList()}
+	}
+	d.line = setLine(h, canonicalRateLimitPolicy, d.line, policy)
+	setLine(h, canonicalRateLimit, d.line, value)
+	if d.l.legacy {
+		d.setLegacy(h)
+	}
+}
+
+// setLine sets line i of header k to v[0], appending a line when i is -1
+// (or beyond the lines there), and returns the line's index. A one-line
+// header takes v itself, which may be shared: it is never written into.
+func setLine(h http.Header, k string, i int, v []string) int {
+	lines := h[k]
+	switch {
+	case len(lines) == 0 || len(lines) == 1 && i == 0:
+		h[k] = v
+		return 0
+	case i < 0 || i >= len(lines):
+		h[k] = append(lines[:len(lines):len(lines)], v[0])
+		return len(lines)
+	}
+	lines = append([]string(nil), lines...)
+	lines[i] = v[0]
+	h[k] = lines
+	return i
+}
+
+// policyList formats the RateLimit-Policy line of d: one item per check.
+func (d *decision) policyList() string {
+	b := make([]byte, 0, 32*d.n)
+	for i := 0; i < d.n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, d.pols[i].field[0]...)
+	}
+	return string(b)
+}
+
+// valueList formats the RateLimit line of d: one item per check.
+func (d *decision) valueList() string {
+	var buf [256]byte
+	b := buf[:0]
+	for i := 0; i < d.n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendValue(b, d.pols[i].policy.Name, &d.res[i])
+	}
+	return string(b)
+}
+
+// appendValue appends one RateLimit item: "name";r=remaining;t=seconds.
+// Validated names need no escaping.
+func appendValue(b []byte, name string, r *Result) []byte {
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `";r=`...)
+	b = strconv.AppendInt(b, int64(r.Remaining), 10)
+	b = append(b, ";t="...)
+	return strconv.AppendInt(b, wholeSeconds(r.Reset), 10)
+}
+
+// valueCache holds the RateLimit field values of one policy decided alone,
+// one per (remaining, seconds until full), so the common response sets the
+// header without formatting (or allocating) it.
+type valueCache struct {
+	name   string
+	burst  int64
+	maxT   int64
+	values []atomic.Pointer[[1]string]
+}
+
+// maxCachedValues bounds a cache; larger policies format every value.
+const maxCachedValues = 4096
+
+func (c *valueCache) init(p Policy) {
+	c.name = p.Name
+	c.burst = int64(p.Burst)
+	c.maxT = int64(p.Window() / time.Second)
+	// Validate bounds both factors, so the product cannot overflow.
+	if n := (c.burst + 1) * (c.maxT + 1); n <= maxCachedValues {
+		c.values = make([]atomic.Pointer[[1]string], n)
+	}
+}
+
+// get returns the field value for r, or nil when r is outside the cache.
+func (c *valueCache) get(r *Result) []string {
+	rem, t := int64(r.Remaining), wholeSeconds(r.Reset)
+	if c.values == nil || rem < 0 || rem > c.burst || t > c.maxT {
+		return nil
+	}
+	slot := &c.values[rem*(c.maxT+1)+t]
+	v := slot.Load()
+	if v == nil {
+		v = &[1]string{string(appendValue(nil, c.name, r))}
+		slot.Store(v)
+	}
+	return v[:1:1]
+}
+
+// setLegacy sets the X-RateLimit-* headers for the policy with the fewest
+// remaining tokens.
+func (d *decision) setLegacy(h http.Header) {
+	m := 0
+	for i := 1; i < d.n; i++ {
+		if d.res[i].Remaining < d.res[m].Remaining {
+			m = i
+		}
+	}
+	h.Set(HeaderXRateLimitLimit, strconv.Itoa(d.pols[m].policy.Burst))
+	h.Set(HeaderXRateLimitRemaining, strconv.Itoa(d.res[m].Remaining))
+	h.Set(HeaderXRateLimitReset, strconv.FormatInt(wholeSeconds(d.res[m].Reset), 10))
+}
