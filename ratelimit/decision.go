@@ -137,7 +137,10 @@ func (l *Limiter) take(ctx context.Context, d *decision) (bool, decidedBy, error
 			o.breaker.abandon()
 			return false, byStore, err
 		}
+		// Decided first, so that the failure's log record counts it.
+		allowed, by, derr := o.decide(ctx, d)
 		o.failed(ctx, err)
+		return allowed, by, derr
 	}
 	return o.decide(ctx, d)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -32,15 +33,20 @@ func compile(p Policy, share float64) (*compiled, error) {
 	}
 	c.fallback = c
 	if share < 1 && p.Rate != rate.Inf {
-		scaled := p
-		scaled.Rate = p.Rate * rate.Limit(share)
-		scaled.Burst = max(1, int(math.Floor(float64(p.Burst)*share)))
-		if c.fallback, err = compileOne(scaled); err != nil {
-			// A share so small that the refill exceeds MaxWindow.
+		if c.fallback, err = compileOne(scale(p, share)); err != nil {
 			return nil, fmt.Errorf("%w (fallback share %v of %s)", err, share, p.Name)
 		}
 	}
 	return c, nil
+}
+
+// scale returns p with its rate and burst scaled by share, the burst at
+// least 1 and the rate high enough to refill within MaxWindow.
+func scale(p Policy, share float64) Policy {
+	p.Burst = max(1, int(math.Floor(float64(p.Burst)*share)))
+	minRate := float64(p.Burst) * float64(time.Second) / float64(MaxWindow)
+	p.Rate = rate.Limit(max(float64(p.Rate)*share, minRate))
+	return p
 }
 
 func compileOne(p Policy) (*compiled, error) {
@@ -113,32 +119,41 @@ func (l *Limiter) callerPolicy(r *http.Request) (*compiled, error) {
 // policy per request costs a compilation per request, not unbounded memory.
 type policyCache struct {
 	share   float64
-	valid   sync.Map // Policy -> *compiled
-	invalid sync.Map // Policy -> error, logged when stored
+	valid   sync.Map // policyKey -> *compiled
+	invalid sync.Map // policyKey -> error, logged when stored
 	n       atomic.Int32
+}
+
+// policyKey identifies a policy as a map key: by its rate's bits, as a
+// NaN rate is not equal to itself.
+type policyKey struct {
+	name  string
+	rate  uint64
+	burst int
 }
 
 const maxComputed = 256
 
 func (pc *policyCache) get(p Policy, logger *slog.Logger) (*compiled, error) {
-	if c, ok := pc.valid.Load(p); ok {
+	k := policyKey{p.Name, math.Float64bits(float64(p.Rate)), p.Burst}
+	if c, ok := pc.valid.Load(k); ok {
 		return c.(*compiled), nil
 	}
-	if err, ok := pc.invalid.Load(p); ok {
+	if err, ok := pc.invalid.Load(k); ok {
 		return nil, err.(error)
 	}
 	c, err := compile(p, pc.share)
 	if err != nil {
 		err = fmt.Errorf("ratelimit: PolicyFor: %w", err)
 		if pc.n.Add(1) <= maxComputed {
-			if _, dup := pc.invalid.LoadOrStore(p, err); !dup {
+			if _, dup := pc.invalid.LoadOrStore(k, err); !dup {
 				logger.Error("rate limit policy invalid", slog.String("error", err.Error()))
 			}
 		}
 		return nil, err
 	}
 	if pc.n.Add(1) <= maxComputed {
-		pc.valid.Store(p, c)
+		pc.valid.Store(k, c)
 	}
 	return c, nil
 }

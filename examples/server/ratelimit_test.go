@@ -36,6 +36,10 @@ func (s frozenStore) Take(_ context.Context, checks []ratelimit.Check, res []rat
 	return s.TakeAt(s.now, checks, res)
 }
 
+func (s frozenStore) Refund(_ context.Context, checks []ratelimit.Check, res []ratelimit.Result) error {
+	return s.RefundAt(s.now, checks, res)
+}
+
 // startLimited serves the demo with its real limits on a frozen clock.
 func startLimited(t *testing.T, envelope string, edit func(*serverConfig)) *testServer {
 	t.Helper()
@@ -179,6 +183,46 @@ func TestServerReportsRouteLimit(t *testing.T) {
 			policy, limit := rateHeaders(resp)
 			assert.Equal(t, `"sandbox";q=10;w=1`, policy, "accounts: RateLimit-Policy has no route item")
 			assert.Equal(t, `"sandbox";r=7;t=1`, limit, "accounts: RateLimit")
+		})
+	}
+}
+
+// A refused HEAD /v1/reports (chi's GetHead serves it with the GET route)
+// takes no key-pair token, as a refused GET does not.
+func TestServerReportsHeadRefusal(t *testing.T) {
+	s := startLimited(t, "flat", nil)
+	for i := 1; i <= 2; i++ {
+		resp, _ := s.do(t, "HEAD", "/v1/reports", "", nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "HEAD /v1/reports #%d: status", i)
+	}
+	for i := 3; i <= 6; i++ {
+		resp, _ := s.do(t, "HEAD", "/v1/reports", "", nil)
+		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "HEAD /v1/reports #%d: status", i)
+		_, limit := rateHeaders(resp)
+		assert.Equal(t, `"sandbox";r=8;t=1, "reports";r=0;t=1`, limit, "HEAD /v1/reports #%d: RateLimit (refusals take no sandbox token)", i)
+	}
+}
+
+// -env production gives the demo's key pairs the production preset.
+func TestServerProductionKeyPairs(t *testing.T) {
+	s := startLimited(t, "flat", func(cfg *serverConfig) { cfg.Env = ratelimit.EnvProduction })
+	resp, _ := s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	policy, limit := rateHeaders(resp)
+	assert.Equal(t, `"production";q=25;w=1`, policy, "RateLimit-Policy")
+	assert.Equal(t, `"production";r=24;t=1`, limit, "RateLimit")
+}
+
+// A -rate no store can compute exactly is a startup error, not a crash.
+func TestRunRateBounds(t *testing.T) {
+	for _, v := range []string{"4611686018427387904", "1073741825"} {
+		t.Run(v, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			var stderr strings.Builder
+			var err error
+			assert.NotPanics(t, func() { err = run(ctx, []string{"-addr", "127.0.0.1:0", "-rate", v}, &stderr, nil) })
+			require.ErrorIs(t, err, ratelimit.ErrInvalidPolicy, "run(-rate %s) = %v, want ErrInvalidPolicy", v, err)
 		})
 	}
 }
