@@ -20,9 +20,11 @@ endef
 
 ## test: vet, then every test under the race detector, the Redis store's
 ## against real redis-servers (FAULTLINE_REQUIRE_REDIS=1: they fail rather
-## than skip when Redis is missing).
+## than skip when Redis is missing), then the load test on its own (its busy
+## loops would slow the tests beside it), printing its figures.
 test: vet
-	$(call with_redis,$(GO) test -race -count=1 $(PKGS))
+	$(call with_redis,$(GO) test -race -count=1 $(PKGS) && \
+		FAULTLINE_LOAD_TEST=1 $(GO) test -race -count=1 -run '^TestLoad' -v ./examples/server)
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
