@@ -24,9 +24,10 @@ type decision struct {
 	checks [MaxChecks]Check
 	res    [MaxChecks]Result
 	pols   [MaxChecks]*compiled
-	by     decidedBy
-	line   int  // this limiter's line of the RateLimit headers; -1 before any
-	kept   bool // referred to by the request's context: not pooled
+	by     Source
+	obs    [MaxChecks]PolicyResult // backs DecisionEvent.Policies
+	line   int                     // this limiter's line of the RateLimit headers; -1 before any
+	kept   bool                    // referred to by the request's context: not pooled
 }
 
 var decisions = sync.Pool{New: func() any { return new(decision) }}
@@ -76,13 +77,16 @@ func (d *decision) addCaller(w http.ResponseWriter, r *http.Request) bool {
 // request may go on.
 func (d *decision) run(w http.ResponseWriter, r *http.Request, prior *decision) bool {
 	ctx := r.Context()
-	allowed, by, err := d.l.take(ctx, d)
+	allowed, by, storeErr, answer := d.l.take(ctx, d)
 	d.by = by
+	if d.l.observer != nil {
+		d.observe(ctx, allowed && answer == nil, storeErr, prior != nil)
+	}
 	switch {
-	case err != nil:
-		problem.Write(w, r, err)
+	case answer != nil:
+		problem.Write(w, r, answer)
 		return false
-	case by == byNothing: // FailOpen: nothing was decided, nothing is advertised
+	case by == SourceNone: // FailOpen: nothing was decided, nothing is advertised
 		return true
 	}
 	if prior != nil {
@@ -109,40 +113,58 @@ func (prior *decision) merge(d *decision) {
 	}
 }
 
-// decidedBy says what decided a request.
-type decidedBy int
+// Source says what decided a request.
+type Source int
 
 const (
-	byStore    decidedBy = iota
-	byFallback           // the local fallback store, during an outage
-	byNothing            // FailOpen during an outage: admitted undecided
+	// SourceStore is the Store.
+	SourceStore Source = iota
+	// SourceFallback is the local fallback store of Outage FallBack.
+	SourceFallback
+	// SourceNone is no store: the store failed (or the breaker was open)
+	// and FailOpen admitted the request or FailClosed refused it.
+	SourceNone
 )
 
-// take decides d on the store, or by the Outage behaviour while the store
-// fails or the breaker is open. A non-nil error is the response to send.
-func (l *Limiter) take(ctx context.Context, d *decision) (bool, decidedBy, error) {
-	o := &l.outage
-	if o.breaker.allow(o.now) {
-		allowed, err := l.store.Take(ctx, d.checks[:d.n], d.res[:d.n])
-		if err == nil {
-			o.succeeded()
-			return allowed, byStore, nil
-		}
-		switch {
-		case errors.Is(err, ErrClosed):
-			return false, byStore, problem.Internal(err)
-		case ctx.Err() != nil:
-			// The client gave up (or the server's deadline passed): no
-			// verdict on the store, and nobody to answer.
-			o.breaker.abandon()
-			return false, byStore, err
-		}
-		// Decided first, so that the failure's log record counts it.
-		allowed, by, derr := o.decide(ctx, d)
-		o.failed(ctx, err)
-		return allowed, by, derr
+// String names the source.
+func (s Source) String() string {
+	switch s {
+	case SourceStore:
+		return "store"
+	case SourceFallback:
+		return "fallback"
+	case SourceNone:
+		return "none"
 	}
-	return o.decide(ctx, d)
+	return "Source(" + strconv.Itoa(int(s)) + ")"
+}
+
+// take decides d on the store, or by the Outage behaviour while the store
+// fails or the breaker is open. storeErr is the store's failure, if it was
+// asked and failed; a non-nil answer is the response to send.
+func (l *Limiter) take(ctx context.Context, d *decision) (allowed bool, by Source, storeErr, answer error) {
+	o := &l.outage
+	if !o.breaker.allow(o.now) {
+		allowed, by, answer = o.decide(ctx, d)
+		return allowed, by, nil, answer
+	}
+	allowed, storeErr = l.store.Take(ctx, d.checks[:d.n], d.res[:d.n])
+	switch {
+	case storeErr == nil:
+		o.succeeded()
+		return allowed, SourceStore, nil, nil
+	case errors.Is(storeErr, ErrClosed):
+		return false, SourceStore, storeErr, problem.Internal(storeErr)
+	case ctx.Err() != nil:
+		// The client gave up (or the server's deadline passed): no
+		// verdict on the store, and nobody to answer.
+		o.breaker.abandon()
+		return false, SourceStore, storeErr, storeErr
+	}
+	// Decided first, so that the failure's log record counts it.
+	allowed, by, answer = o.decide(ctx, d)
+	o.failed(ctx, storeErr)
+	return allowed, by, storeErr, answer
 }
 
 // refund gives back the tokens prior took, and updates its results; a
@@ -151,9 +173,9 @@ func (l *Limiter) take(ctx context.Context, d *decision) (bool, decidedBy, error
 func (l *Limiter) refund(ctx context.Context, prior *decision) {
 	var store Store
 	switch prior.by {
-	case byStore:
+	case SourceStore:
 		store = l.store
-	case byFallback:
+	case SourceFallback:
 		store = l.outage.fallback
 	default:
 		return // nothing was taken

@@ -69,6 +69,9 @@ type Config struct {
 	// Logger receives store failures, breaker changes and invalid
 	// policies; nil means slog.Default().
 	Logger *slog.Logger
+	// Observer, when set, is called for every decision (see
+	// DecisionObserver); nil costs nothing.
+	Observer DecisionObserver
 	// Now returns the current time, for the breaker; nil means time.Now.
 	Now func() time.Time
 }
@@ -95,6 +98,8 @@ type Limiter struct {
 
 	routes atomic.Int32 // Route middlewares made: Handler keeps a record only when there are any
 
+	observer DecisionObserver
+
 	outage outageHandler
 }
 
@@ -109,6 +114,7 @@ func New(cfg Config) (*Limiter, error) {
 		key:       cfg.Key,
 		legacy:    cfg.LegacyHeaders,
 		policyFor: cfg.PolicyFor,
+		observer:  cfg.Observer,
 	}
 	share := cfg.FallbackShare
 	if share == 0 {

@@ -129,17 +129,17 @@ func (o *outageHandler) log(ctx context.Context, now time.Time, msg string, err 
 }
 
 // decide decides d without the store, as the Outage says.
-func (o *outageHandler) decide(ctx context.Context, d *decision) (bool, decidedBy, error) {
+func (o *outageHandler) decide(ctx context.Context, d *decision) (bool, Source, error) {
 	switch o.mode {
 	case FailOpen:
 		o.admitted.Add(1)
-		return true, byNothing, nil
+		return true, SourceNone, nil
 	case FailClosed:
 		var cause error
 		if p := o.lastErr.Load(); p != nil {
 			cause = *p
 		}
-		return false, byStore, &problem.Error{
+		return false, SourceNone, &problem.Error{
 			Code:       catalog.Unavailable,
 			Message:    "Rate limiting is temporarily unavailable; retry shortly.",
 			RetryAfter: o.retryAfter,
@@ -154,7 +154,7 @@ func (o *outageHandler) decide(ctx context.Context, d *decision) (bool, decidedB
 	}
 	o.fellBack.Add(1)
 	allowed, err := o.fallback.Take(ctx, d.checks[:d.n], d.res[:d.n])
-	return allowed, byFallback, err
+	return allowed, SourceFallback, err
 }
 
 // breaker keeps the limiter from waiting on a store that keeps failing.
