@@ -98,7 +98,9 @@ type snapshot struct {
 }
 
 // New returns a catalog holding the built-in codes, with flat codes under
-// prefix (DefaultPrefix when empty), plus codes, registered as by Register.
+// prefix (DefaultPrefix when empty), plus codes, registered as by Register
+// after the built-ins: a built-in's flat code never moves, and a code that
+// asks for one fails with ErrDuplicateFlat.
 func New(prefix string, codes ...Code) (*Catalog, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
@@ -108,8 +110,13 @@ func New(prefix string, codes ...Code) (*Catalog, error) {
 	}
 	c := &Catalog{prefix: prefix}
 	c.snap.Store(&snapshot{byName: map[string]*Code{}, byFlat: map[string]*Code{}})
-	all := append(builtins(), codes...)
-	if err := c.Register(all...); err != nil {
+	// The built-ins go in first and on their own, so that their flat codes
+	// depend on nothing but the prefix: an explicit Flat among codes that
+	// names a built-in's code is a duplicate, as it is for Register.
+	if err := c.Register(builtins()...); err != nil {
+		return nil, err
+	}
+	if err := c.Register(codes...); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -136,6 +136,39 @@ func TestNewWithCodes(t *testing.T) {
 	})
 }
 
+// TestBuiltinFlatNeverMoves holds New and Register to the same rule: a code
+// that asks for a built-in's flat code is a duplicate, and the built-in
+// keeps its code.
+func TestBuiltinFlatNeverMoves(t *testing.T) {
+	tests := []struct {
+		name string
+		code catalog.Code
+	}{
+		{"first of a status", catalog.Code{Name: "GONE_AWAY", Status: 404, Flat: "BLUM-404-001"}},
+		{"second of a status", catalog.Code{Name: "SHAPE_WRONG", Status: 400, Flat: "BLUM-400-002"}},
+		{"last built-in", catalog.Code{Name: "TOO_SLOW", Status: 504, Flat: "BLUM-504-001"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := catalog.New("BLUM", tt.code)
+			assert.ErrorIs(t, err, catalog.ErrDuplicateFlat, "New(BLUM, %+v) = _, %v, want %v", tt.code, err, catalog.ErrDuplicateFlat)
+			assert.Nil(t, c, "New(BLUM, %+v) = %v, _, want nil", tt.code, c)
+
+			c = catalog.MustNew("BLUM")
+			before := c.Codes()
+			err = c.Register(tt.code)
+			assert.ErrorIs(t, err, catalog.ErrDuplicateFlat, "Register(%+v) = %v, want %v", tt.code, err, catalog.ErrDuplicateFlat)
+			assert.Equal(t, before, c.Codes(), "Codes() changed after Register(%+v) failed", tt.code)
+		})
+	}
+	t.Run("the built-ins keep their codes beside a user code", func(t *testing.T) {
+		c, err := catalog.New("BLUM", catalog.Code{Name: "GONE_AWAY", Status: 404, Flat: "BLUM-404-002"})
+		require.NoError(t, err, "New(BLUM, GONE_AWAY at BLUM-404-002) = _, %v, want nil", err)
+		got, _ := c.Lookup(catalog.NotFound)
+		assert.Equal(t, "BLUM-404-001", got.Flat, "Lookup(NOT_FOUND).Flat = %q, want %q", got.Flat, "BLUM-404-001")
+	})
+}
+
 func TestRegisterAutoFlat(t *testing.T) {
 	c := catalog.MustNew("BLUM")
 	steps := []struct {
