@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,7 +24,9 @@ func TestDocsUpToDate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got, err := os.ReadFile(filepath.Join(docsDir, name))
 			require.NoError(t, err, "docs/%s: %v; run `make docs`", name, err)
-			assert.Equal(t, string(want), string(got), "docs/%s differs from what the code produces; run `make docs` and commit the result", name)
+			if line, w, g, differ := firstDiff(want, got); differ {
+				t.Errorf("docs/%s differs from what the code produces at line %d:\n  committed: %q\n  generated: %q\nrun `make docs` and commit the result", name, line, g, w)
+			}
 		})
 	}
 }
@@ -47,4 +51,44 @@ func keys(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// firstDiff returns the first line, counted from 1, where want and got
+// differ, and that line of each; differ is false when they are equal.
+func firstDiff(want, got []byte) (line int, w, g string, differ bool) {
+	if bytes.Equal(want, got) {
+		return 0, "", "", false
+	}
+	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; ; i++ {
+		if i >= len(wl) || i >= len(gl) || wl[i] != gl[i] {
+			return i + 1, at(wl, i), at(gl, i), true
+		}
+	}
+}
+
+func at(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return "(end of file)"
+}
+
+func TestFirstDiff(t *testing.T) {
+	tests := []struct {
+		want, got string
+		line      int
+		differ    bool
+	}{
+		{"a\nb\n", "a\nb\n", 0, false},
+		{"a\nb\n", "a\nc\n", 2, true},
+		{"a\nb\n", "a\n", 2, true},
+		{"a\n", "a\nb\n", 2, true},
+		{"", "x", 1, true},
+	}
+	for _, tt := range tests {
+		line, _, _, differ := firstDiff([]byte(tt.want), []byte(tt.got))
+		assert.Equal(t, tt.differ, differ, "firstDiff(%q, %q) differ = %v, want %v", tt.want, tt.got, differ, tt.differ)
+		assert.Equal(t, tt.line, line, "firstDiff(%q, %q) line = %d, want %d", tt.want, tt.got, line, tt.line)
+	}
 }
