@@ -89,3 +89,16 @@ func TestCodeMarshalJSON(t *testing.T) {
 		`"resolution":"Back off and retry after the number of seconds in the Retry-After header.","metadata":["policy"]}`
 	assert.JSONEq(t, want, string(raw), "json.Marshal(RESOURCE_EXHAUSTED) = %s, want %s", raw, want)
 }
+
+func TestMarshalJSONKeepsAngleBrackets(t *testing.T) {
+	c := catalog.MustNew("BLUM")
+	raw, err := c.MarshalJSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `"resolution":"Include an Authorization: Basic <credentials> header."`,
+		"MarshalJSON() escapes the resolution of MISSING_AUTHORIZATION")
+	code, _ := c.Lookup(catalog.MissingAuthorization)
+	raw, err = code.MarshalJSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "Basic <credentials>", "Code.MarshalJSON() = %s, want < and > as written", raw)
+	assert.True(t, json.Valid(raw), "Code.MarshalJSON() = %s, want valid JSON", raw)
+}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -83,8 +84,20 @@ func (c *Catalog) MarshalJSON() ([]byte, error) {
 	for _, p := range s.sorted {
 		out.Codes = append(out.Codes, toJSON(p))
 	}
-	return json.Marshal(out)
+	return marshal(out)
 }
 
 // MarshalJSON renders one code as an element of the catalog's "codes".
-func (c Code) MarshalJSON() ([]byte, error) { return json.Marshal(toJSON(&c)) }
+func (c Code) MarshalJSON() ([]byte, error) { return marshal(toJSON(&c)) }
+
+// marshal is json.Marshal without HTML escaping, so that a resolution such
+// as "Basic <credentials>" reads as written.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

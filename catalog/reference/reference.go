@@ -148,17 +148,13 @@ func (ref *Reference) WriteJSON(w io.Writer) error {
 
 // catalogJSON is the indented JSON form of the catalog with prefix and codes.
 func catalogJSON(prefix string, codes []catalog.Code) ([]byte, error) {
-	raw, err := json.Marshal(struct {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(struct {
 		Prefix string         `json:"prefix"`
 		Codes  []catalog.Code `json:"codes"`
 	}{prefix, codes})
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		return nil, err
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	return buf.Bytes(), err
 }
