@@ -23,6 +23,7 @@ endef
 ## than skip when Redis is missing).
 test: vet
 	$(call with_redis,$(GO) test -race -count=1 $(PKGS))
+	cd tests/openapi && $(GO) test -race -count=1 ./...
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
