@@ -86,6 +86,9 @@ var (
 	ErrInvalidPrefix = errors.New("catalog: invalid prefix")
 	ErrSequenceFull  = errors.New("catalog: no free flat sequence left for status")
 	ErrInvalidMeta   = errors.New("catalog: invalid metadata key")
+
+	ErrInvalidSnapshot = errors.New("catalog: invalid snapshot")
+	ErrIncompatible    = errors.New("catalog: incompatible with the snapshot")
 )
 
 // Catalog is a set of codes with unique names and flat codes. Lookups are
