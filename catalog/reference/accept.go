@@ -37,7 +37,7 @@ func negotiate(accept []string) format {
 	for _, line := range accept {
 		for line != "" {
 			var item string
-			item, line, _ = strings.Cut(line, ",")
+			item, line = cutUnquoted(line, ',')
 			typ, sub, q, ok := parseRange(item)
 			if !ok {
 				continue
@@ -80,7 +80,7 @@ func matches(typ, sub, otyp, osub string) int {
 // (1 when not given). ok is false for anything malformed, and for a range
 // whose quality is not a valid qvalue (0 to 1, at most three decimals).
 func parseRange(s string) (typ, sub string, q float64, ok bool) {
-	mt, params, _ := strings.Cut(s, ";")
+	mt, params := cutUnquoted(s, ';')
 	typ, sub, found := strings.Cut(strings.ToLower(strings.TrimSpace(mt)), "/")
 	if !found || !token(typ) || !token(sub) || typ == "*" && sub != "*" {
 		return "", "", 0, false
@@ -88,7 +88,7 @@ func parseRange(s string) (typ, sub string, q float64, ok bool) {
 	q = 1
 	for params != "" {
 		var p string
-		p, params, _ = strings.Cut(params, ";")
+		p, params = cutUnquoted(params, ';')
 		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
 		if strings.EqualFold(strings.TrimSpace(name), "q") {
 			if q, ok = qvalue(strings.TrimSpace(value)); !ok {
@@ -127,4 +127,22 @@ func token(s string) bool {
 		}
 	}
 	return true
+}
+
+// cutUnquoted slices s around the first sep that is not inside a quoted
+// string (RFC 9110, section 5.6.4: a parameter value may be quoted, and hold
+// commas and semicolons, with backslash escapes).
+func cutUnquoted(s string, sep byte) (before, after string) {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == sep:
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
 }

@@ -52,12 +52,34 @@ func TestNegotiate(t *testing.T) {
 		{"space in type", []string{"text/mark down"}, formatJSON},
 		{"empty items", []string{",,, text/markdown ,,"}, formatMarkdown},
 		{"malformed item beside a good one", []string{"text/markdown;q=x, text/*;q=0.5"}, formatMarkdown},
+		{"comma in a quoted parameter", []string{`text/markdown;variant="a,b";q=0.9, application/json;q=0.5`}, formatMarkdown},
+		{"semicolon and escaped quote in a quoted parameter", []string{`text/markdown;v="x\";q=0";q=0.8, application/json;q=0.5`}, formatMarkdown},
+		{"unclosed quote swallows the rest", []string{`application/json;v="x, text/markdown`}, formatJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := negotiate(tt.accept)
 			assert.Equal(t, tt.want, got, "negotiate(%q) = %v, want %v", tt.accept, got, tt.want)
 		})
+	}
+}
+
+func TestCutUnquoted(t *testing.T) {
+	tests := []struct {
+		in            string
+		before, after string
+	}{
+		{"a,b", "a", "b"},
+		{"a", "a", ""},
+		{`a="x,y",b`, `a="x,y"`, "b"},
+		{`a="x\",y",b`, `a="x\",y"`, "b"},
+		{`a="x,b`, `a="x,b`, ""},
+		{",", "", ""},
+	}
+	for _, tt := range tests {
+		before, after := cutUnquoted(tt.in, ',')
+		assert.Equal(t, tt.before, before, "cutUnquoted(%q, ',') before = %q, want %q", tt.in, before, tt.before)
+		assert.Equal(t, tt.after, after, "cutUnquoted(%q, ',') after = %q, want %q", tt.in, after, tt.after)
 	}
 }
 
