@@ -82,6 +82,9 @@ var (
 	typeMarkdown = []string{ContentTypeMarkdown}
 )
 
+var _ http.Handler = (*handler)(nil)
+
+// ServeHTTP answers a request for the catalog or one of its codes.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e, ok := h.lookup(r.URL.Path)
 	if !ok {
