@@ -1,7 +1,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test vet bench bench-peers bench-redis fuzz run cover redis-start redis-stop
+.PHONY: test vet bench bench-peers bench-redis fuzz run cover redis-start redis-stop docs
 
 # with_redis runs the shell command $(1) with throwaway Redis servers
 # (scripts/redis.sh: one standalone, one 3-node cluster, never on 6379) and
@@ -25,10 +25,12 @@ endef
 test: vet
 	$(call with_redis,$(GO) test -race -count=1 $(PKGS) && \
 		FAULTLINE_LOAD_TEST=1 $(GO) test -race -count=1 -run '^TestLoad' -v ./examples/server)
+	cd tests/openapi && $(GO) test -race -count=1 ./...
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet $(PKGS)
+	cd tests/openapi && $(GO) vet ./...
 
 ## bench: the benchmarks beside the code, with allocations.
 bench:
@@ -59,6 +61,13 @@ fuzz:
 	$(GO) test ./internal/reqctx -run '^$$' -fuzz '^FuzzValidRequestID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./problem -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./middleware -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./catalog -run '^$$' -fuzz '^FuzzParseSnapshot$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./catalog/reference -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME)
+
+## docs: the error reference of the built-in catalog, docs/errors.md and
+## docs/errors.json; a test fails when the committed files are out of date.
+docs:
+	$(GO) run ./internal/cmd/docs -dir docs
 
 ## run: the demo service on 127.0.0.1:8080.
 run:

@@ -37,14 +37,18 @@ func trackedDefault(status int, name string) string {
 }
 
 // builtins returns the built-in codes. Their flat codes are assigned in this
-// order, so each is the first of its status unless noted by position.
+// order, so each is the first of its status unless noted by position. The
+// metadata keys are those faultline itself sets: the byte offset of a bad
+// request body (problem.DecodeJSON), the body limit of a 413, the refused
+// policy of a 429 (ratelimit) and the exc_ id of a sanitized 500 (google's
+// details[0].metadata.id).
 func builtins() []Code {
 	return []Code{
-		{Name: InvalidArgument, Status: 400, Message: "Invalid request.",
+		{Name: InvalidArgument, Status: 400, Message: "Invalid request.", Metadata: []string{"offset"},
 			Resolution: "Check the message and details for the specific field issues."},
 		{Name: MissingField, Status: 400, Message: "Missing required field.",
 			Resolution: "Include all required fields in the request."},
-		{Name: InvalidFormat, Status: 400, Message: "Invalid field format.",
+		{Name: InvalidFormat, Status: 400, Message: "Invalid field format.", Metadata: []string{"offset"},
 			Resolution: "Match the expected types and formats (dates as ISO 8601, etc.)."},
 		{Name: MissingAuthorization, Status: 401, Message: "Missing authorization.",
 			Resolution: "Include an Authorization: Basic <credentials> header."},
@@ -60,15 +64,17 @@ func builtins() []Code {
 			Resolution: "Retry with one of the methods listed in the Allow header."},
 		{Name: Conflict, Status: 409, Message: "Resource state conflict.",
 			Resolution: "Fetch the current state of the resource and resolve the conflict."},
-		{Name: PayloadTooLarge, Status: 413, Message: "Request body too large.",
+		{Name: PayloadTooLarge, Status: 413, Message: "Request body too large.", Metadata: []string{"limit"},
 			Resolution: "Send a smaller request body."},
 		{Name: UnsupportedMediaType, Status: 415, Message: "Unsupported media type.",
 			Resolution: "Send the body as application/json."},
 		{Name: FailedPrecondition, Status: 422, Message: "The request violates a business rule.",
 			Resolution: "Fix the request according to the message; retrying it unchanged will fail again."},
 		{Name: ResourceExhausted, Status: 429, Retryable: true, Message: "Rate limit exceeded.",
+			Metadata:   []string{"policy"},
 			Resolution: "Back off and retry after the number of seconds in the Retry-After header."},
 		{Name: Internal, Status: 500, Retryable: true, Message: "An internal error has occurred.",
+			Metadata:   []string{"id"},
 			Resolution: "Retry with exponential backoff; quote the exc_ id when contacting support."},
 		{Name: BadGateway, Status: 502, Retryable: true, Message: "Upstream service error.",
 			Resolution: "Retry with exponential backoff."},

@@ -42,6 +42,12 @@ type Code struct {
 	Message string
 	// Resolution tells the client what to do about the error.
 	Resolution string
+	// Metadata lists the metadata keys the code documents: the
+	// machine-readable context a client may rely on (RESOURCE_EXHAUSTED
+	// names its policy, INTERNAL its exc_ id). Once shipped, a key is never
+	// removed; see Catalog.Compare. Each key is 1 to 64 ASCII letters,
+	// digits, '_', '-' or '.', listed once.
+	Metadata []string
 }
 
 // Names of the built-in codes.
@@ -69,8 +75,8 @@ const (
 // DefaultPrefix is the flat-code prefix used when none is configured.
 const DefaultPrefix = "ERR"
 
-// Errors returned by New and Register. They are wrapped with the offending
-// code, so test them with errors.Is.
+// Errors returned by the catalog's functions. They are wrapped with the
+// offending value, so test them with errors.Is.
 var (
 	ErrDuplicateName = errors.New("catalog: duplicate code name")
 	ErrDuplicateFlat = errors.New("catalog: duplicate flat code")
@@ -79,6 +85,10 @@ var (
 	ErrInvalidFlat   = errors.New("catalog: malformed flat code")
 	ErrInvalidPrefix = errors.New("catalog: invalid prefix")
 	ErrSequenceFull  = errors.New("catalog: no free flat sequence left for status")
+	ErrInvalidMeta   = errors.New("catalog: invalid metadata key")
+
+	ErrInvalidSnapshot = errors.New("catalog: invalid snapshot")
+	ErrIncompatible    = errors.New("catalog: incompatible with the snapshot")
 )
 
 // Catalog is a set of codes with unique names and flat codes. Lookups are
@@ -98,7 +108,9 @@ type snapshot struct {
 }
 
 // New returns a catalog holding the built-in codes, with flat codes under
-// prefix (DefaultPrefix when empty), plus codes, registered as by Register.
+// prefix (DefaultPrefix when empty), plus codes, registered as by Register
+// after the built-ins: a built-in's flat code never moves, and a code that
+// asks for one fails with ErrDuplicateFlat.
 func New(prefix string, codes ...Code) (*Catalog, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
@@ -108,8 +120,13 @@ func New(prefix string, codes ...Code) (*Catalog, error) {
 	}
 	c := &Catalog{prefix: prefix}
 	c.snap.Store(&snapshot{byName: map[string]*Code{}, byFlat: map[string]*Code{}})
-	all := append(builtins(), codes...)
-	if err := c.Register(all...); err != nil {
+	// The built-ins go in first and on their own, so that their flat codes
+	// depend on nothing but the prefix: an explicit Flat among codes that
+	// names a built-in's code is a duplicate, as it is for Register.
+	if err := c.Register(builtins()...); err != nil {
+		return nil, err
+	}
+	if err := c.Register(codes...); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -184,6 +201,10 @@ func (c *Catalog) add(s *snapshot, code Code) error {
 	if code.Status < 400 || code.Status > 599 {
 		return fmt.Errorf("%w: %s has %d", ErrInvalidStatus, code.Name, code.Status)
 	}
+	if err := checkMetadata(code); err != nil {
+		return err
+	}
+	code.Metadata = slices.Clone(code.Metadata)
 	if code.Flat == "" {
 		flat, ok := c.nextFlat(s, code.Status)
 		if !ok {
@@ -238,11 +259,18 @@ func (c *Catalog) nextFlat(s *snapshot, status int) (string, bool) {
 
 // Lookup returns the code named name.
 func (c *Catalog) Lookup(name string) (Code, bool) {
-	p := c.snap.Load().byName[name]
+	return copyOf(c.snap.Load().byName[name])
+}
+
+// copyOf returns a copy of *p that shares nothing with it, and whether p
+// is not nil.
+func copyOf(p *Code) (Code, bool) {
 	if p == nil {
 		return Code{}, false
 	}
-	return *p, true
+	code := *p
+	code.Metadata = slices.Clone(p.Metadata)
+	return code, true
 }
 
 // Ref returns a pointer to the registered code named name, or nil. The code
@@ -254,11 +282,7 @@ func (c *Catalog) Ref(name string) *Code {
 
 // LookupFlat returns the code whose flat code is flat.
 func (c *Catalog) LookupFlat(flat string) (Code, bool) {
-	p := c.snap.Load().byFlat[flat]
-	if p == nil {
-		return Code{}, false
-	}
-	return *p, true
+	return copyOf(c.snap.Load().byFlat[flat])
 }
 
 // Codes returns every code, ordered by status and then flat code.
@@ -266,7 +290,7 @@ func (c *Catalog) Codes() []Code {
 	s := c.snap.Load()
 	out := make([]Code, len(s.sorted))
 	for i, p := range s.sorted {
-		out[i] = *p
+		out[i], _ = copyOf(p)
 	}
 	return out
 }
@@ -294,6 +318,32 @@ func validPrefix(s string) bool {
 	for i := 0; i < len(s); i++ {
 		b := s[i]
 		if !('A' <= b && b <= 'Z' || '0' <= b && b <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkMetadata validates the documented metadata keys of code.
+func checkMetadata(code Code) error {
+	for i, key := range code.Metadata {
+		if !validMetaKey(key) {
+			return fmt.Errorf("%w %q for %s: want 1 to 64 of A-Z, a-z, 0-9, '_', '-' and '.'", ErrInvalidMeta, key, code.Name)
+		}
+		if slices.Contains(code.Metadata[:i], key) {
+			return fmt.Errorf("%w %q for %s: listed twice", ErrInvalidMeta, key, code.Name)
+		}
+	}
+	return nil
+}
+
+func validMetaKey(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '-' || b == '.') {
 			return false
 		}
 	}

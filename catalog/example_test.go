@@ -78,3 +78,22 @@ func ExampleCatalog_WriteMarkdown() {
 	// | `INVALID_ARGUMENT` | 400 | `BLUM-400-001` | `INVALID_ARGUMENT` | `INVALID_REQUEST` | no | Invalid request. | Check the message and details for the specific field issues. |
 	// | `MISSING_FIELD` | 400 | `BLUM-400-002` | `MISSING_FIELD` | `INVALID_REQUEST` | no | Missing required field. | Include all required fields in the request. |
 }
+
+func ExampleCatalog_CheckCompatible() {
+	// The catalog as released, e.g. a committed docs/errors.json.
+	released, _ := catalog.MustNew("BLUM", catalog.Code{
+		Name: "DUPLICATE_ORDER", Status: 409, Metadata: []string{"order_id"},
+	}).MarshalJSON()
+
+	// The next version drops the metadata key and makes the code retryable.
+	next := catalog.MustNew("BLUM", catalog.Code{Name: "DUPLICATE_ORDER", Status: 409, Retryable: true})
+	changes, err := next.CheckCompatible(released)
+	fmt.Println(errors.Is(err, catalog.ErrIncompatible))
+	for _, ch := range changes {
+		fmt.Println(ch.Kind, "-", ch)
+	}
+	// Output:
+	// true
+	// retryable changed - DUPLICATE_ORDER: retryable changed from false to true
+	// metadata key removed - DUPLICATE_ORDER: metadata key removed: order_id
+}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -41,19 +42,39 @@ var (
 
 // jsonCode is the JSON form of a Code.
 type jsonCode struct {
-	Name       string `json:"name"`
-	Status     int    `json:"status"`
-	Flat       string `json:"flat"`
-	Google     string `json:"google"`
-	Tracked    string `json:"tracked"`
-	Title      string `json:"title,omitempty"`
-	Retryable  bool   `json:"retryable"`
-	Message    string `json:"message"`
-	Resolution string `json:"resolution,omitempty"`
+	Name       string   `json:"name"`
+	Anchor     string   `json:"anchor"`
+	Status     int      `json:"status"`
+	Flat       string   `json:"flat"`
+	Google     string   `json:"google"`
+	Tracked    string   `json:"tracked"`
+	Title      string   `json:"title,omitempty"`
+	Retryable  bool     `json:"retryable"`
+	Message    string   `json:"message"`
+	Resolution string   `json:"resolution,omitempty"`
+	Metadata   []string `json:"metadata,omitempty"`
+}
+
+func toJSON(c *Code) jsonCode {
+	return jsonCode{
+		Name: c.Name, Anchor: c.Anchor(), Status: c.Status, Flat: c.Flat, Google: c.Google,
+		Tracked: c.Tracked, Title: c.Title, Retryable: c.Retryable, Message: c.Message,
+		Resolution: c.Resolution, Metadata: c.Metadata,
+	}
+}
+
+func (j jsonCode) code() Code {
+	return Code{
+		Name: j.Name, Status: j.Status, Flat: j.Flat, Google: j.Google, Tracked: j.Tracked,
+		Title: j.Title, Retryable: j.Retryable, Message: j.Message, Resolution: j.Resolution,
+		Metadata: j.Metadata,
+	}
 }
 
 // MarshalJSON renders the catalog as {"prefix":"BLUM","codes":[...]}, codes
-// ordered as by Codes.
+// ordered as by Codes. Each code has the members name, anchor, status,
+// flat, google, tracked, retryable and message, and title, resolution and
+// metadata (its documented keys) when set.
 func (c *Catalog) MarshalJSON() ([]byte, error) {
 	s := c.snap.Load()
 	out := struct {
@@ -61,7 +82,22 @@ func (c *Catalog) MarshalJSON() ([]byte, error) {
 		Codes  []jsonCode `json:"codes"`
 	}{Prefix: c.prefix, Codes: make([]jsonCode, 0, len(s.sorted))}
 	for _, p := range s.sorted {
-		out.Codes = append(out.Codes, jsonCode(*p))
+		out.Codes = append(out.Codes, toJSON(p))
 	}
-	return json.Marshal(out)
+	return marshal(out)
+}
+
+// MarshalJSON renders one code as an element of the catalog's "codes".
+func (c Code) MarshalJSON() ([]byte, error) { return marshal(toJSON(&c)) }
+
+// marshal is json.Marshal without HTML escaping, so that a resolution such
+// as "Basic <credentials>" reads as written.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -101,15 +101,17 @@ func TestMarshalJSON(t *testing.T) {
 	assert.JSONEq(t, string(raw), string(direct), "MarshalJSON() and json.Marshal differ")
 
 	type jsonCode struct {
-		Name       string `json:"name"`
-		Status     int    `json:"status"`
-		Flat       string `json:"flat"`
-		Google     string `json:"google"`
-		Tracked    string `json:"tracked"`
-		Title      string `json:"title"`
-		Retryable  bool   `json:"retryable"`
-		Message    string `json:"message"`
-		Resolution string `json:"resolution"`
+		Name       string   `json:"name"`
+		Anchor     string   `json:"anchor"`
+		Status     int      `json:"status"`
+		Flat       string   `json:"flat"`
+		Google     string   `json:"google"`
+		Tracked    string   `json:"tracked"`
+		Title      string   `json:"title"`
+		Retryable  bool     `json:"retryable"`
+		Message    string   `json:"message"`
+		Resolution string   `json:"resolution"`
+		Metadata   []string `json:"metadata"`
 	}
 	var got struct {
 		Prefix string     `json:"prefix"`
@@ -123,7 +125,10 @@ func TestMarshalJSON(t *testing.T) {
 	codes := c.Codes()
 	require.Len(t, got.Codes, len(codes), "MarshalJSON() has %d codes, want %d", len(got.Codes), len(codes))
 	for i, want := range codes {
-		assert.Equal(t, jsonCode(want), got.Codes[i], "MarshalJSON() codes[%d] = %+v, want %+v", i, got.Codes[i], want)
+		w := jsonCode{Name: want.Name, Anchor: want.Anchor(), Status: want.Status, Flat: want.Flat,
+			Google: want.Google, Tracked: want.Tracked, Title: want.Title, Retryable: want.Retryable,
+			Message: want.Message, Resolution: want.Resolution, Metadata: want.Metadata}
+		assert.Equal(t, w, got.Codes[i], "MarshalJSON() codes[%d] = %+v, want %+v", i, got.Codes[i], w)
 	}
 
 	var rawCodes struct {
@@ -131,7 +136,7 @@ func TestMarshalJSON(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(raw, &rawCodes))
 	for _, m := range rawCodes.Codes {
-		for _, key := range []string{"name", "status", "flat", "google", "tracked", "retryable", "message"} {
+		for _, key := range []string{"name", "anchor", "status", "flat", "google", "tracked", "retryable", "message"} {
 			assert.Contains(t, m, key, "MarshalJSON() code %s lacks %q", m["name"], key)
 		}
 	}

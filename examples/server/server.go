@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/faultline-go/faultline/catalog"
+	"github.com/faultline-go/faultline/catalog/reference"
 	"github.com/faultline-go/faultline/middleware"
 	"github.com/faultline-go/faultline/problem"
 	"github.com/faultline-go/faultline/ratelimit"
@@ -127,10 +128,19 @@ func newServer(cfg serverConfig) (*server, error) {
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	r.Get("/errors", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-		_ = cat.WriteMarkdown(w)
-	})
+	// The error reference: JSON, or Markdown by Accept, with examples in
+	// the envelope in use; with FAULTLINE_TYPE_BASE_URI=https://host/errors a
+	// problem type resolves to its entry.
+	errorsRef, err := reference.New(reference.Config{Problem: cfg.Problem, Envelopes: []string{rd.Envelope().Name()}})
+	if err != nil {
+		return nil, err
+	}
+	errorsHandler, err := errorsRef.Handler("/errors")
+	if err != nil {
+		return nil, err
+	}
+	r.Handle("/errors", errorsHandler)
+	r.Handle("/errors/*", errorsHandler)
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(middleware.Maintenance(middleware.NewSwitch(cfg.Maintenance), 0),
 			middleware.KeyAuth(authn), lim.Handler)

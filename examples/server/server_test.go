@@ -131,10 +131,10 @@ func TestServerSuccess(t *testing.T) {
 				assert.Equal(t, map[string]int{"slept_ms": 5}, got, "GET /v1/slow?ms=5 = %v", got)
 			})
 			t.Run("error catalog", func(t *testing.T) {
-				resp, body := s.do(t, "GET", "/errors", "", nil)
+				resp, body := s.do(t, "GET", "/errors", "", map[string]string{"Accept": "text/markdown"})
 				require.Equal(t, 200, resp.StatusCode, "GET /errors status = %d, want 200", resp.StatusCode)
 				assert.Equal(t, "text/markdown; charset=utf-8", resp.Header.Get("Content-Type"), "GET /errors Content-Type")
-				assert.Contains(t, string(body), "| `DUPLICATE_ORDER` | 409 | `BLUM-409-002` |", "GET /errors lacks the demo's own code")
+				assert.Contains(t, string(body), "| [`DUPLICATE_ORDER`](#duplicate-order) | 409 | `BLUM-409-002` |", "GET /errors lacks the demo's own code")
 			})
 		})
 	}
