@@ -186,10 +186,17 @@ func (t *Transport) next(ctx context.Context, host string, n int, replay bool, a
 func (t *Transport) backoff(n int) time.Duration {
 	ceiling := t.cfg.BaseDelay
 	for i := 1; i < n && ceiling < t.cfg.MaxDelay; i++ {
+		if ceiling > t.cfg.MaxDelay/2 {
+			ceiling = t.cfg.MaxDelay // doubling would pass the cap, or overflow
+			break
+		}
 		ceiling *= 2
 	}
 	ceiling = min(ceiling, t.cfg.MaxDelay)
 	if t.cfg.Jitter == nil {
+		if ceiling == maxDuration {
+			return rand.N(ceiling)
+		}
 		return rand.N(ceiling + 1)
 	}
 	return max(0, min(t.cfg.Jitter(ceiling), ceiling))

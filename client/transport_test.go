@@ -311,3 +311,19 @@ func TestNewTransportValidates(t *testing.T) {
 	_, err := client.NewTransport(client.Config{})
 	assert.NoError(t, err, "NewTransport(zero Config)")
 }
+
+// TestTransportHugeDelays: backoff near the largest duration neither
+// overflows nor panics.
+func TestTransportHugeDelays(t *testing.T) {
+	srv := newScripted(t, reply{status: 503})
+	clk := newFakeClock()
+	huge := time.Duration(1<<63 - 1)
+	tr, err := client.NewTransport(client.Config{Clock: clk, MaxAttempts: 6, BaseDelay: huge / 3, MaxDelay: huge,
+		Breaker: client.BreakerConfig{Disabled: true}})
+	require.NoError(t, err)
+	resp, _ := do(t, tr, newRequest(t, "GET", srv.url, ""))
+	assert.Equal(t, 503, resp.StatusCode)
+	for _, d := range clk.Sleeps() {
+		assert.True(t, d >= 0 && d <= huge, "wait %v out of range", d)
+	}
+}
