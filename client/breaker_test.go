@@ -267,3 +267,28 @@ func TestStateString(t *testing.T) {
 		assert.Equal(t, want, s.String(), "State(%d).String()", s)
 	}
 }
+
+// closeRecorder is a request body that records being closed.
+type closeRecorder struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// TestBreakerClosesRefusedBody: a request refused by the open circuit has
+// its body closed, as a RoundTripper must.
+func TestBreakerClosesRefusedBody(t *testing.T) {
+	base := &statusBase{}
+	base.set("api.test", 500)
+	tr := newTransport(t, newFakeClock(), func(c *client.Config) { c.Base, c.MaxAttempts = base, 1 })
+	for range 5 {
+		_, _ = once(t, tr, "http://api.test/")
+	}
+	body := &closeRecorder{Reader: strings.NewReader("{}")}
+	req, err := http.NewRequest("PUT", "http://api.test/", body)
+	require.NoError(t, err)
+	_, err = tr.RoundTrip(req)
+	require.ErrorIs(t, err, client.ErrCircuitOpen)
+	assert.True(t, body.closed, "the refused request's body is still open")
+}

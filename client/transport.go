@@ -97,6 +97,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // body is left readable), or the error.
 func (t *Transport) send(ctx context.Context, r *http.Request, host string, a *Attempt) (*http.Response, *Error, error) {
 	if err := t.pace(ctx, r, host, a); err != nil {
+		closeBody(r)
 		a.Err = err
 		return nil, nil, err
 	}
@@ -104,6 +105,7 @@ func (t *Transport) send(ctx context.Context, r *http.Request, host string, a *A
 	if t.breakers != nil {
 		var err error
 		if tk, err = t.breakers.allow(host, t.cfg.Clock.Now()); err != nil {
+			closeBody(r)
 			a.Err, a.Breaker = err, err.(*CircuitOpenError).State
 			return nil, nil, err
 		}
@@ -258,6 +260,14 @@ func attemptRequest(req *http.Request, n int) (*http.Request, error) {
 		r.Body = body
 	}
 	return r, nil
+}
+
+// closeBody closes the body of a request that is not sent, as a
+// RoundTripper must.
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
 }
 
 // classify turns an attempt's result into what the breaker counts.
