@@ -39,8 +39,8 @@ type Config struct {
 	BaseDelay time.Duration
 	// MaxDelay caps the backoff ceiling; 0 means DefaultMaxDelay.
 	MaxDelay time.Duration
-	// MaxRetryAfter caps the wait a Retry-After (or RetryInfo) asks for;
-	// 0 means DefaultMaxRetryAfter.
+	// MaxRetryAfter caps the wait a Retry-After (or RetryInfo) asks for,
+	// and a pacing hold; 0 means DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
 
 	// Catalog, when set, makes a code's retryable flag, not its status,
@@ -53,7 +53,7 @@ type Config struct {
 
 	// Pacing holds a request while a RateLimit header has said that a
 	// policy applying to it has no requests left (r=0), for that policy's
-	// t seconds, instead of sending it into a 429.
+	// t seconds (at most MaxRetryAfter), instead of sending it into a 429.
 	Pacing bool
 	// Breaker configures the per-host circuit breaker.
 	Breaker BreakerConfig

@@ -132,3 +132,15 @@ func TestPacingDeadline(t *testing.T) {
 	require.Len(t, base.sent, 1, "the held request was not sent")
 	assert.ErrorIs(t, attempts[len(attempts)-1].Err, client.ErrHeld, "the hook sees the hold")
 }
+
+// TestPacingCapped: a hold is capped at MaxRetryAfter, whatever t says.
+func TestPacingCapped(t *testing.T) {
+	clk := newFakeClock()
+	base := &limitedBase{clk: clk, header: func(string) string { return `"sandbox";r=0;t=999999999999999` }}
+	tr := newTransport(t, clk, func(c *client.Config) {
+		c.Base, c.Pacing, c.MaxRetryAfter = base, true, 5*time.Second
+	})
+	do(t, tr, newRequest(t, "GET", "http://api.test/a", ""))
+	do(t, tr, newRequest(t, "GET", "http://api.test/a", ""))
+	assert.Equal(t, []time.Duration{5 * time.Second}, clk.Sleeps(), "held at most MaxRetryAfter")
+}

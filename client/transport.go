@@ -145,6 +145,7 @@ func (t *Transport) pace(ctx context.Context, r *http.Request, host string, a *A
 	if hold <= 0 {
 		return nil
 	}
+	hold = min(hold, t.cfg.MaxRetryAfter)
 	if !t.fits(ctx, hold) {
 		return fmt.Errorf("%w: %s policy %q for %v, past the deadline: %w", ErrHeld, host, policy, hold, context.DeadlineExceeded)
 	}
