@@ -40,8 +40,9 @@ type Error struct {
 	// the google status, the problem code member, the tracked
 	// details.reason, or what a catalog or the built-in codes map the
 	// envelope's own code to. A code nothing maps is kept as the envelope
-	// spells it; a body that names no code leaves it empty unless its
-	// status has a single built-in code.
+	// spells it. A body that names no code gets the built-in code of its
+	// status when the status has only one (502 BAD_GATEWAY), or
+	// INVALID_ARGUMENT for 400; else Code is empty (401 has three).
 	Code string
 	// Flat is the flat code (BLUM-404-001), from the flat envelope or, for
 	// the others, from the catalog when one is given.

@@ -23,8 +23,9 @@ import (
 // network errors other than certificate errors, never a request the caller
 // cancelled. Between attempts it waits the Retry-After the server asked for,
 // else a backoff drawn from [0, BaseDelay·2ⁿ⁻¹] capped at MaxDelay; it
-// never starts a wait that would end past the request's deadline, and
-// returns the last response instead. The response returned is the last
+// never starts a wait that would end past the request's deadline (its
+// context's, which http.Client.Timeout sets too), and returns the last
+// response instead. The response returned is the last
 // one, its body unread: pass it to a Decoder. A Transport is safe for
 // concurrent use.
 type Transport struct {
