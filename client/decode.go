@@ -27,7 +27,8 @@ type Decoder struct {
 	// supplies each code's flat code and retryable flag.
 	Catalog *Catalog
 	// MaxBody is the most bytes of a body that are read and decoded;
-	// 0 means DefaultMaxBody. A body cut at the limit is no envelope.
+	// 0 or less means DefaultMaxBody. A body cut at the limit is no
+	// envelope.
 	MaxBody int64
 	// Now dates a Retry-After given as an HTTP-date; nil means time.Now.
 	Now func() time.Time
