@@ -124,7 +124,7 @@ func TestClientDecodesDemo(t *testing.T) {
 		{name: "unsupported media type", method: "POST", path: "/v1/orders", body: `{}`, header: map[string]string{"Content-Type": "text/plain"}, status: 415, code: codeUnsupportedMedia},
 		{name: "sanitized error", method: "GET", path: "/v1/fail", status: 500, code: codeInternal, retryable: true, exc: true},
 		{name: "panic", method: "GET", path: "/v1/panic", status: 500, code: codeInternal, retryable: true, exc: true},
-		{name: "timeout", method: "GET", path: "/v1/slow?ms=150", status: 504, code: codeDeadlineExceeded, retryable: true},
+		{name: "timeout", method: "GET", path: "/v1/slow?ms=500", status: 504, code: codeDeadlineExceeded, retryable: true},
 	}
 	for _, envelope := range envelopes {
 		t.Run(envelope, func(t *testing.T) {
@@ -329,7 +329,11 @@ func sendVia(t *testing.T, hc *http.Client, req *http.Request) (*http.Response, 
 // TestClientRealRetryAfter measures, on the real clock, the wait the
 // transport takes after a real 429 from the demo against its Retry-After.
 func TestClientRealRetryAfter(t *testing.T) {
-	s := startServerWith(t, problem.EnvelopeGoogle, func(cfg *serverConfig) { cfg.Rate = 1 })
+	// A store reading the system clock on every decision: the default's
+	// coarse clock may lag under load and refuse the retry too.
+	mem := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Resolution: -1})
+	t.Cleanup(func() { _ = mem.Close() })
+	s := startServerWith(t, problem.EnvelopeGoogle, func(cfg *serverConfig) { cfg.Rate, cfg.Store = 1, mem })
 	inner := s.client.Transport
 	var (
 		mu       sync.Mutex // guards answered and sent
@@ -346,16 +350,17 @@ func TestClientRealRetryAfter(t *testing.T) {
 		mu.Unlock()
 		return resp, err
 	})
-	tr, err := client.NewTransport(client.Config{Base: base})
+	rec := &attempts{}
+	tr, err := client.NewTransport(client.Config{Base: base, OnAttempt: rec.add})
 	require.NoError(t, err)
 	hc := &http.Client{Transport: tr}
 
 	s.send(t, s.request(t, "GET", "/v1/accounts/acc_1", "", nil))
 	resp, _ := sendVia(t, hc, s.request(t, "GET", "/v1/accounts/acc_1", "", nil))
 	require.Equal(t, 200, resp.StatusCode, "after waiting out the 429")
+	require.Equal(t, []string{"Too Many Requests RESOURCE_EXHAUSTED, retry in 1s", "OK"}, rec.summary())
 	mu.Lock()
 	defer mu.Unlock()
-	require.Len(t, sent, 2, "attempts")
 	waited := sent[1].Sub(answered[0])
 	t.Logf("Retry-After 1s; waited %v between the 429 and the retry (%+v off)", waited, waited-time.Second)
 	assert.InDelta(t, float64(time.Second), float64(waited), float64(50*time.Millisecond),
