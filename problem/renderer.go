@@ -275,7 +275,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p.Time = rd.now()
-	p.Instance = r.URL.Path
+	p.Instance = instance(r)
 	p.Type, p.Title = "about:blank", statusTitle(p.Status)
 	if rd.typeBase != "" {
 		p.Type = rd.typeBase + "/" + kebab(code.Name)
