@@ -49,6 +49,11 @@ type Problem struct {
 	Type string
 	// Title is the problem envelope's title.
 	Title string
+	// Policies are the quota policies that refused a 429 (Error.Policies).
+	Policies []string
+	// RetryAfter is how long the client should wait before retrying
+	// (Error.RetryAfter); 0 when the error does not say.
+	RetryAfter time.Duration
 	// Time is when the error was rendered.
 	Time time.Time
 }
@@ -201,7 +206,9 @@ func (TrackedEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 // ProblemEnvelope renders RFC 9457 problem details (application/problem+json)
 // with the extension members code (the catalog name), request_id and
 // errors (the violated fields, always an array), plus exc_id for sanitized
-// 500s and metadata entries as further members.
+// 500s and metadata entries as further members. A 429 whose type is
+// TypeQuotaExceeded also carries violated-policies, the names of the
+// refused policies (always an array).
 type ProblemEnvelope struct{}
 
 // Name returns "problem".
@@ -232,13 +239,17 @@ func (ProblemEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 	}
 	dst = append(dst, `,"errors":`...)
 	dst = appendViolations(dst, p.Violations)
+	if p.Type == TypeQuotaExceeded {
+		dst = append(dst, `,"violated-policies":`...)
+		dst = appendStrings(dst, p.Policies)
+	}
 	dst = appendMembers(dst, p.Metadata, true, problemReserved)
 	return append(dst, '}')
 }
 
 var (
 	trackedReserved = []string{"reason", "exc_id", "fields"}
-	problemReserved = []string{"type", "title", "status", "detail", "instance", "code", "request_id", "exc_id", "errors"}
+	problemReserved = []string{"type", "title", "status", "detail", "instance", "code", "request_id", "exc_id", "errors", "violated-policies"}
 )
 
 // appendViolations appends violations as an array of
@@ -256,6 +267,18 @@ func appendViolations(dst []byte, vs []Violation) []byte {
 		dst = append(dst, `,"message":`...)
 		dst = jsonw.String(dst, v.Description)
 		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+// appendStrings appends ss as a JSON array of strings; never null.
+func appendStrings(dst []byte, ss []string) []byte {
+	dst = append(dst, '[')
+	for i, v := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = jsonw.String(dst, v)
 	}
 	return append(dst, ']')
 }

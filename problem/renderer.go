@@ -250,6 +250,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		p.Violations = pe.Violations
 		p.Metadata = pe.Metadata
+		p.Policies, p.RetryAfter = pe.Policies, pe.RetryAfter
 	}
 	rd.log(r, err, &p, committed)
 	if committed {
@@ -275,14 +276,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p.Time = rd.now()
-	p.Instance = instance(r)
-	p.Type, p.Title = "about:blank", statusTitle(p.Status)
-	if rd.typeBase != "" {
-		p.Type = rd.typeBase + "/" + kebab(code.Name)
-		if code.Title != "" {
-			p.Title = code.Title
-		}
-	}
+	rd.describe(&p, r)
 	buf := jsonw.Get()
 	*buf = appendBody(rd.env, *buf, &p)
 	_, _ = w.Write(*buf)

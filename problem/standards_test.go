@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/problem"
 )
 
@@ -57,4 +59,73 @@ func TestProblemInstanceIsTheEscapedPath(t *testing.T) {
 		body := rawGet(t, srv, tc.target)
 		assert.Equal(t, tc.want, body["instance"], "GET %q: instance = %v, want %q", tc.target, body["instance"], tc.want)
 	}
+}
+
+// TestProblemQuotaExceeded checks the rate-limit draft's problem type on a
+// 429 in the problem envelope, and only there.
+func TestProblemQuotaExceeded(t *testing.T) {
+	cat := catalog.MustNew("", catalog.Code{Name: "DAILY_QUOTA", Status: http.StatusTooManyRequests})
+	rd, _ := newRenderer(t, problem.Config{Catalog: cat}, slog.LevelInfo)
+	typed, _ := newRenderer(t, problem.Config{Catalog: cat, TypeBaseURI: "https://example.com/problems"}, slog.LevelInfo)
+	const title = "Request cannot be satisfied as assigned quota has been exceeded"
+	tests := []struct {
+		name         string
+		rd           *problem.Renderer
+		err          error
+		wantType     string
+		wantTitle    string
+		wantPolicies any // nil: no violated-policies member
+	}{
+		{"one policy", rd, problem.New(catalog.ResourceExhausted, "").WithPolicies("reports").WithMeta("policy", "reports"),
+			problem.TypeQuotaExceeded, title, []any{"reports"}},
+		{"two policies", rd, problem.New(catalog.ResourceExhausted, "").WithPolicies("sandbox", "reports"),
+			problem.TypeQuotaExceeded, title, []any{"sandbox", "reports"}},
+		{"no policy named", rd, problem.New(catalog.ResourceExhausted, ""),
+			problem.TypeQuotaExceeded, title, []any{}},
+		{"a service's own 429 code", rd, problem.New("DAILY_QUOTA", "").WithPolicies("daily"),
+			problem.TypeQuotaExceeded, title, []any{"daily"}},
+		{"metadata cannot replace the member", rd, problem.New(catalog.ResourceExhausted, "").WithPolicies("a").WithMeta("violated-policies", "x"),
+			problem.TypeQuotaExceeded, title, []any{"a"}},
+		{"type base URI overrides", typed, problem.New(catalog.ResourceExhausted, "").WithPolicies("reports"),
+			"https://example.com/problems/resource-exhausted", "Too Many Requests", nil},
+		{"not a 429", rd, problem.New(catalog.Unavailable, "").WithPolicies("reports"),
+			"about:blank", "Service Unavailable", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := write(tc.rd, "/v1/reports", tc.err)
+			body := decodeObject(t, rec.Body.Bytes())
+			assert.Equal(t, tc.wantType, body["type"], "Write(%v) type", tc.err)
+			assert.Equal(t, tc.wantTitle, body["title"], "Write(%v) title", tc.err)
+			got, ok := body["violated-policies"]
+			if tc.wantPolicies == nil {
+				assert.False(t, ok, "Write(%v) has violated-policies %v, want none", tc.err, got)
+				return
+			}
+			assert.Equal(t, tc.wantPolicies, got, "Write(%v) violated-policies", tc.err)
+		})
+	}
+	t.Run("metadata stays", func(t *testing.T) {
+		body := decodeObject(t, write(rd, "/v1/reports",
+			problem.New(catalog.ResourceExhausted, "").WithPolicies("reports").WithMeta("policy", "reports")).Body.Bytes())
+		assert.Equal(t, "reports", body["policy"], "policy member")
+		assert.Equal(t, "RESOURCE_EXHAUSTED", body["code"], "code member")
+	})
+}
+
+// TestPoliciesLeaveOtherEnvelopes checks that naming the violated policies
+// changes no byte of the flat, google and tracked bodies.
+func TestPoliciesLeaveOtherEnvelopes(t *testing.T) {
+	for _, env := range []string{problem.EnvelopeFlat, problem.EnvelopeGoogle, problem.EnvelopeTracked} {
+		rd, _ := envRenderer(t, env)
+		plain := func() *problem.Error { return problem.New(catalog.ResourceExhausted, "").WithMeta("policy", "reports") }
+		without := serveThroughRequestID(rd, httptest.NewRequest(http.MethodGet, "/v1/reports", nil), plain())
+		with := serveThroughRequestID(rd, httptest.NewRequest(http.MethodGet, "/v1/reports", nil), plain().WithPolicies("reports"))
+		assert.Equal(t, without.Body.String(), with.Body.String(), "%s: Write(WithPolicies) body", env)
+	}
+}
+
+func TestWithPolicies(t *testing.T) {
+	e := problem.New(catalog.ResourceExhausted, "").WithPolicies("sandbox", "reports")
+	assert.Equal(t, []string{"sandbox", "reports"}, e.Policies, "WithPolicies(sandbox, reports).Policies")
 }
