@@ -18,7 +18,7 @@ import (
 // about:blank types, client errors logged at INFO and other 5xx at WARN.
 type Config struct {
 	// Envelope names the response shape: "flat", "google", "tracked",
-	// "problem" (default), or the name of one of Extra.
+	// "problem" (default), "google-strict", or the name of one of Extra.
 	Envelope string
 	// Prefix is the flat-code prefix (BLUM in BLUM-404-001). Empty means the
 	// catalog's prefix. When both are set they must agree.
@@ -44,6 +44,12 @@ type Config struct {
 	// Now returns the current time, for the tracked envelope's timestamp;
 	// nil means time.Now.
 	Now func() time.Time
+	// ErrorDomain is the domain of the google.rpc.ErrorInfo the
+	// google-strict envelope sends: the service's name in DNS form
+	// ("orders.example.com"), which with the reason identifies an error
+	// across services. Required by the google-strict envelope; at most 255
+	// printable ASCII characters without spaces.
+	ErrorDomain string
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -53,6 +59,7 @@ const (
 	EnvTypeBaseURI      = "FAULTLINE_TYPE_BASE_URI"
 	EnvClientErrorLevel = "FAULTLINE_CLIENT_ERROR_LEVEL"
 	EnvServerErrorLevel = "FAULTLINE_SERVER_ERROR_LEVEL"
+	EnvErrorDomain      = "FAULTLINE_ERROR_DOMAIN"
 )
 
 // Errors returned when a Config is invalid. They are wrapped with the
@@ -92,6 +99,12 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 		}
 		cfg.TypeBaseURI = v
 	}
+	if v, ok := get(EnvErrorDomain); ok {
+		if err := checkDomain(v); err != nil {
+			return Config{}, fmt.Errorf("%s=%q: %w", EnvErrorDomain, v, err)
+		}
+		cfg.ErrorDomain = v
+	}
 	for _, lv := range []struct {
 		name string
 		dst  *slog.Leveler
@@ -114,6 +127,18 @@ func checkTypeBase(v string) error {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%w: type base URI must not have a query or fragment", ErrInvalidConfig)
+	}
+	return nil
+}
+
+func checkDomain(v string) error {
+	if v == "" || len(v) > 255 {
+		return fmt.Errorf("%w: error domain must be 1 to 255 characters", ErrInvalidConfig)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] >= 0x7f {
+			return fmt.Errorf("%w: error domain must be printable ASCII without spaces", ErrInvalidConfig)
+		}
 	}
 	return nil
 }

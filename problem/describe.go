@@ -1,6 +1,30 @@
 package problem
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+)
+
+// standards is what a Renderer needs beyond its envelope to meet the
+// standards its envelopes follow.
+type standards struct {
+	domain string // ErrorInfo domain of google-strict
+}
+
+// newStandards validates the parts of cfg that standards uses; env is the
+// selected envelope.
+func newStandards(cfg Config, env Envelope) (standards, error) {
+	var s standards
+	if cfg.ErrorDomain != "" {
+		if err := checkDomain(cfg.ErrorDomain); err != nil {
+			return s, err
+		}
+	} else if env.Name() == EnvelopeGoogleStrict {
+		return s, fmt.Errorf("%w: the %s envelope needs ErrorDomain (%s)", ErrInvalidConfig, EnvelopeGoogleStrict, EnvErrorDomain)
+	}
+	s.domain = cfg.ErrorDomain
+	return s, nil
+}
 
 // TypeQuotaExceeded is the problem type of a 429 in the problem envelope
 // when no type base URI is configured: the "quota-exceeded" type of the
@@ -17,6 +41,7 @@ const titleQuotaExceeded = "Request cannot be satisfied as assigned quota has be
 // reads more: instance, type and title.
 func (rd *Renderer) describe(p *Problem, r *http.Request) {
 	p.Instance = instance(r)
+	p.Domain = rd.std.domain
 	switch {
 	case rd.typeBase != "":
 		p.Type, p.Title = rd.typeBase+"/"+kebab(p.Code.Name), statusTitle(p.Status)

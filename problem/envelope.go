@@ -10,7 +10,7 @@ import (
 	"github.com/faultline-go/faultline/internal/jsonw"
 )
 
-// Envelope turns a resolved Problem into a response body. The four built-in
+// Envelope turns a resolved Problem into a response body. The five built-in
 // envelopes are selected by name in Config; a service can plug in its own
 // through Config.Extra.
 type Envelope interface {
@@ -54,6 +54,12 @@ type Problem struct {
 	// RetryAfter is how long the client should wait before retrying
 	// (Error.RetryAfter); 0 when the error does not say.
 	RetryAfter time.Duration
+	// Domain is the error domain (Config.ErrorDomain), the domain of the
+	// strict google envelope's google.rpc.ErrorInfo.
+	Domain string
+	// DocURL is the URI of the code's documentation when Config.DocLinks
+	// is set, else empty.
+	DocURL string
 	// Time is when the error was rendered.
 	Time time.Time
 }
@@ -310,9 +316,9 @@ func appendMembers(dst []byte, m map[string]string, comma bool, reserved []strin
 	return dst
 }
 
-// builtinEnvelopes returns the four built-in envelopes.
+// builtinEnvelopes returns the five built-in envelopes.
 func builtinEnvelopes() []Envelope {
-	return []Envelope{FlatEnvelope{}, GoogleEnvelope{}, TrackedEnvelope{}, ProblemEnvelope{}}
+	return []Envelope{FlatEnvelope{}, GoogleEnvelope{}, TrackedEnvelope{}, ProblemEnvelope{}, GoogleStrictEnvelope{}}
 }
 
 // statusTitle is the problem title for about:blank types: the status text.

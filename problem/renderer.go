@@ -35,6 +35,7 @@ type Renderer struct {
 	serverLevel slog.Leveler
 	now         func() time.Time
 	contentType []string // shared header value; never modified
+	std         standards
 }
 
 // headerNoSniff is the shared X-Content-Type-Options value.
@@ -83,7 +84,12 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 			return nil, err
 		}
 	}
+	std, err := newStandards(cfg, env)
+	if err != nil {
+		return nil, err
+	}
 	rd := &Renderer{
+		std:         std,
 		env:         env,
 		catalog:     cat,
 		logger:      cfg.Logger,
@@ -295,6 +301,8 @@ func appendBody(env Envelope, dst []byte, p *Problem) []byte {
 	case TrackedEnvelope:
 		return e.AppendBody(dst, p)
 	case ProblemEnvelope:
+		return e.AppendBody(dst, p)
+	case GoogleStrictEnvelope:
 		return e.AppendBody(dst, p)
 	}
 	q := *p

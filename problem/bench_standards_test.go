@@ -1,0 +1,59 @@
+package problem_test
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/faultline-go/faultline/catalog"
+	"github.com/faultline-go/faultline/problem"
+)
+
+// BenchmarkRenderStandards renders through the options of the standards
+// the renderer follows: the google-strict envelope, and (below) the other
+// opt-in features, so that their allocations stay in sight.
+func BenchmarkRenderStandards(b *testing.B) {
+	notFound := problem.New(catalog.NotFound, "Order 42 not found.")
+	limited := problem.New(catalog.ResourceExhausted, "").WithMeta("policy", "reports").
+		WithPolicies("reports").WithRetryAfter(2 * time.Second)
+	internal := errors.New("db: connection refused (password=hunter2)")
+	strict := problem.Config{Envelope: problem.EnvelopeGoogleStrict, ErrorDomain: "orders.example.com"}
+	cases := []struct {
+		name   string
+		cfg    problem.Config
+		err    error
+		status int
+	}{
+		{"google-strict/404", strict, notFound, http.StatusNotFound},
+		{"google-strict/429", strict, limited, http.StatusTooManyRequests},
+		{"google-strict/500", strict, internal, http.StatusInternalServerError},
+		{"problem/429", problem.Config{}, limited, http.StatusTooManyRequests},
+		{"problem/hostile-path", problem.Config{}, notFound, http.StatusNotFound},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			tc.cfg.Logger = slog.New(slog.DiscardHandler)
+			rd, err := problem.NewRenderer(tc.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			target := "/orders/42"
+			if tc.name == "problem/hostile-path" {
+				target = "/orders/%C3%A9%22x"
+			}
+			r := httptest.NewRequest(http.MethodGet, target, nil)
+			w := &discardWriter{header: make(http.Header, 8)}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				rd.Write(w, r, tc.err)
+			}
+			if w.status != tc.status || w.n == 0 {
+				b.Fatalf("Write(%v) status %d with %d bytes, want %d with a body", tc.err, w.status, w.n, tc.status)
+			}
+		})
+	}
+}
