@@ -57,3 +57,40 @@ func BenchmarkRenderStandards(b *testing.B) {
 		})
 	}
 }
+
+// allEnvelopes are the built-in envelopes, google-strict included.
+var allEnvelopes = append(append([]string(nil), envelopes...), problem.EnvelopeGoogleStrict)
+
+// TestRenderAllocsStandards holds every envelope to the budget of three
+// allocations per error response for what the standards add: a rate-limit
+// 429 with metadata, policies and a retry delay, and a path that must be
+// escaped.
+func TestRenderAllocsStandards(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	limited := problem.New(catalog.ResourceExhausted, "").WithMeta("policy", "reports").
+		WithMeta("scope", "key").WithPolicies("reports").WithRetryAfter(2 * time.Second)
+	for _, env := range allEnvelopes {
+		t.Run(env, func(t *testing.T) {
+			rd, err := problem.NewRenderer(problem.Config{Envelope: env, ErrorDomain: "orders.example.com",
+				Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := &discardWriter{header: make(http.Header, 8)}
+			for _, target := range []string{"/v1/reports", "/v1/a%2Fb%C3%A9", `/v1/"x"`} {
+				r := httptest.NewRequest(http.MethodGet, target, nil)
+				for _, e := range []error{limited, problem.New(catalog.NotFound, "")} {
+					got := testing.AllocsPerRun(200, func() {
+						w.reset()
+						rd.Write(w, r, e)
+					})
+					if limit := 3.0; got > limit {
+						t.Errorf("Write(%q, %v) allocations = %v, want <= %v", target, e, got, limit)
+					}
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,8 @@ package problem
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // standards is what a Renderer needs beyond its envelope to meet the
@@ -53,4 +55,26 @@ func (rd *Renderer) describe(p *Problem, r *http.Request) {
 	default:
 		p.Type, p.Title = "about:blank", statusTitle(p.Status)
 	}
+}
+
+// retryAfterValues are the shared Retry-After header values of 1 to 60
+// seconds, index = seconds, each capped so that an append copies; a 429's
+// Retry-After is nearly always one of them, and a fresh []string per
+// response was a third of its allocations.
+var retryAfterValues = func() (v [61][]string) {
+	for i := 1; i < len(v); i++ {
+		s := []string{strconv.Itoa(i)}
+		v[i] = s[:1:1]
+	}
+	return v
+}()
+
+// retryAfterHeader returns the Retry-After header value of d
+// (RetryAfterSeconds), shared when it is 60 seconds or less.
+func retryAfterHeader(d time.Duration) []string {
+	if d <= 60*time.Second {
+		s := (d + time.Second - 1) / time.Second // d > 0: no overflow
+		return retryAfterValues[max(s, 1)]
+	}
+	return []string{RetryAfterSeconds(d)}
 }

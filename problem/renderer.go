@@ -274,7 +274,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 			h[k] = v[:len(v):len(v)] // an append to the response header copies
 		}
 		if pe.RetryAfter > 0 {
-			h[HeaderRetryAfter] = []string{RetryAfterSeconds(pe.RetryAfter)}
+			h[HeaderRetryAfter] = retryAfterHeader(pe.RetryAfter)
 		}
 	}
 	w.WriteHeader(p.Status)

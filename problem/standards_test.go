@@ -129,3 +129,21 @@ func TestWithPolicies(t *testing.T) {
 	e := problem.New(catalog.ResourceExhausted, "").WithPolicies("sandbox", "reports")
 	assert.Equal(t, []string{"sandbox", "reports"}, e.Policies, "WithPolicies(sandbox, reports).Policies")
 }
+
+// TestMetadataSorted checks that metadata members come out sorted by key,
+// both within the stack array the renderer sorts in and beyond it.
+func TestMetadataSorted(t *testing.T) {
+	rd, _ := envRenderer(t, problem.EnvelopeProblem)
+	for _, n := range []int{3, 8, 12} {
+		e := problem.New(catalog.Conflict, "")
+		want := ""
+		for i := n - 1; i >= 0; i-- {
+			e.WithMeta(fmt.Sprintf("k%02d", i), "v")
+		}
+		for i := range n {
+			want += fmt.Sprintf(`,"k%02d":"v"`, i)
+		}
+		body := write(rd, "/x", e).Body.String()
+		assert.Contains(t, body, `"errors":[]`+want+"}", "Write(%d metadata entries) body", n)
+	}
+}
