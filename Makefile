@@ -23,10 +23,12 @@ endef
 ## than skip when Redis is missing).
 test: vet
 	$(call with_redis,$(GO) test -race -count=1 $(PKGS))
+	cd tests/standards && $(GO) test -race -count=1 ./...
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet $(PKGS)
+	cd tests/standards && $(GO) vet ./...
 
 ## bench: the benchmarks beside the code, with allocations.
 bench:
