@@ -2,6 +2,7 @@ package problem_test
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -72,25 +73,37 @@ func TestRenderAllocsStandards(t *testing.T) {
 	limited := problem.New(catalog.ResourceExhausted, "").WithMeta("policy", "reports").
 		WithMeta("scope", "key").WithPolicies("reports").WithRetryAfter(2 * time.Second)
 	for _, env := range allEnvelopes {
-		t.Run(env, func(t *testing.T) {
-			rd, err := problem.NewRenderer(problem.Config{Envelope: env, ErrorDomain: "orders.example.com",
-				Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := &discardWriter{header: make(http.Header, 8)}
-			for _, target := range []string{"/v1/reports", "/v1/a%2Fb%C3%A9", `/v1/"x"`} {
-				r := httptest.NewRequest(http.MethodGet, target, nil)
-				for _, e := range []error{limited, problem.New(catalog.NotFound, "")} {
-					got := testing.AllocsPerRun(200, func() {
-						w.reset()
-						rd.Write(w, r, e)
-					})
-					if limit := 3.0; got > limit {
-						t.Errorf("Write(%q, %v) allocations = %v, want <= %v", target, e, got, limit)
-					}
+		for _, docs := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/doclinks=%v", env, docs), func(t *testing.T) {
+				cfg := problem.Config{Envelope: env, ErrorDomain: "orders.example.com", Logger: slog.New(slog.DiscardHandler)}
+				if docs {
+					cfg.TypeBaseURI, cfg.DocLinks = "https://errors.example.com", true
 				}
+				allocsWithin(t, cfg, limited)
+			})
+		}
+	}
+}
+
+// allocsWithin fails unless a renderer of cfg answers limited and a 404,
+// for plain and escaped paths, within three allocations.
+func allocsWithin(t *testing.T, cfg problem.Config, limited error) {
+	t.Helper()
+	rd, err := problem.NewRenderer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &discardWriter{header: make(http.Header, 8)}
+	for _, target := range []string{"/v1/reports", "/v1/a%2Fb%C3%A9", `/v1/"x"`} {
+		r := httptest.NewRequest(http.MethodGet, target, nil)
+		for _, e := range []error{limited, problem.New(catalog.NotFound, "")} {
+			got := testing.AllocsPerRun(200, func() {
+				w.reset()
+				rd.Write(w, r, e)
+			})
+			if limit := 3.0; got > limit {
+				t.Errorf("Write(%q, %v) allocations = %v, want <= %v", target, e, got, limit)
 			}
-		})
+		}
 	}
 }

@@ -30,8 +30,18 @@ type Config struct {
 	Logger *slog.Logger
 	// TypeBaseURI, when set, makes the problem envelope's type
 	// TypeBaseURI + "/" + the code name in kebab case
-	// (https://example.com/problems/not-found); empty means about:blank.
+	// (https://example.com/problems/not-found), the URI of the code's
+	// entry in the error reference; empty means about:blank, and
+	// TypeQuotaExceeded for a 429.
 	TypeBaseURI string
+	// DocLinks makes every envelope link an error to its code's entry at
+	// TypeBaseURI, which it requires: a Link: <uri>; rel="help" header
+	// (RFC 8288) on every error response, after any Link of the error's
+	// own; in the tracked envelope a details.documentation_url member; in
+	// google-strict a google.rpc.Help detail. The problem envelope's type
+	// is that URI already; the flat and google bodies have no place for it
+	// and stay as they are.
+	DocLinks bool
 	// ClientErrorLevel is the level 4xx responses are logged at; nil means
 	// slog.LevelInfo.
 	ClientErrorLevel slog.Leveler

@@ -4,18 +4,43 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/faultline-go/faultline/catalog"
 )
 
 // standards is what a Renderer needs beyond its envelope to meet the
-// standards its envelopes follow.
+// standards its envelopes follow. It is read-only once built.
 type standards struct {
-	domain string // ErrorInfo domain of google-strict
+	domain   string // ErrorInfo domain of google-strict
+	typeBase string // TypeBaseURI without a trailing slash
+	docLinks bool   // Config.DocLinks
+	// docs holds the type URI and Link header of every code the catalog
+	// had when the renderer was built; codes registered later are
+	// computed per response.
+	docs map[string]docRef
+}
+
+// docRef is where a code's documentation is: TypeBaseURI + "/" + the
+// code name in kebab case, and the Link header value naming it.
+type docRef struct {
+	url  string
+	link []string // `<url>; rel="help"`, capped so that an append copies
+}
+
+// linkSuffix ends a Link header value naming a code's documentation.
+const linkSuffix = `>; rel="help"`
+
+func newDocRef(typeBase, name string) docRef {
+	link := "<" + typeBase + "/" + kebab(name) + linkSuffix
+	v := []string{link}
+	return docRef{url: link[1 : len(link)-len(linkSuffix)], link: v[:1:1]}
 }
 
 // newStandards validates the parts of cfg that standards uses; env is the
-// selected envelope.
-func newStandards(cfg Config, env Envelope) (standards, error) {
+// selected envelope and cat the catalog.
+func newStandards(cfg Config, env Envelope, cat *catalog.Catalog) (standards, error) {
 	var s standards
 	if cfg.ErrorDomain != "" {
 		if err := checkDomain(cfg.ErrorDomain); err != nil {
@@ -24,8 +49,39 @@ func newStandards(cfg Config, env Envelope) (standards, error) {
 	} else if env.Name() == EnvelopeGoogleStrict {
 		return s, fmt.Errorf("%w: the %s envelope needs ErrorDomain (%s)", ErrInvalidConfig, EnvelopeGoogleStrict, EnvErrorDomain)
 	}
-	s.domain = cfg.ErrorDomain
+	if cfg.DocLinks && cfg.TypeBaseURI == "" {
+		return s, fmt.Errorf("%w: DocLinks needs a TypeBaseURI to link to", ErrInvalidConfig)
+	}
+	s.domain, s.docLinks = cfg.ErrorDomain, cfg.DocLinks
+	s.typeBase = strings.TrimSuffix(cfg.TypeBaseURI, "/")
+	if s.typeBase != "" {
+		s.docs = make(map[string]docRef, cat.Len())
+		for _, c := range cat.Codes() {
+			s.docs[c.Name] = newDocRef(s.typeBase, c.Name)
+		}
+	}
 	return s, nil
+}
+
+// doc returns where code is documented; s.typeBase must be set.
+func (s *standards) doc(code *catalog.Code) docRef {
+	if d, ok := s.docs[code.Name]; ok {
+		return d
+	}
+	return newDocRef(s.typeBase, code.Name)
+}
+
+// addLink adds the Link header naming code's documentation, when
+// DocLinks is set, after any Link the error brings.
+func (s *standards) addLink(h http.Header, code *catalog.Code) {
+	if !s.docLinks {
+		return
+	}
+	link := s.doc(code).link
+	if prev := h["Link"]; len(prev) > 0 {
+		link = append(prev[:len(prev):len(prev)], link[0])
+	}
+	h["Link"] = link
 }
 
 // TypeQuotaExceeded is the problem type of a 429 in the problem envelope
@@ -45,8 +101,11 @@ func (rd *Renderer) describe(p *Problem, r *http.Request) {
 	p.Instance = instance(r)
 	p.Domain = rd.std.domain
 	switch {
-	case rd.typeBase != "":
-		p.Type, p.Title = rd.typeBase+"/"+kebab(p.Code.Name), statusTitle(p.Status)
+	case rd.std.typeBase != "":
+		p.Type, p.Title = rd.std.doc(p.Code).url, statusTitle(p.Status)
+		if rd.std.docLinks {
+			p.DocURL = p.Type
+		}
 		if p.Code.Title != "" {
 			p.Title = p.Code.Title
 		}

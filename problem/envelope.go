@@ -159,8 +159,9 @@ func (GoogleEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 // differs from the catalog name (INVALID_REQUEST for MISSING_FIELD,
 // CONFLICT for a service's DUPLICATE_ORDER), details.reason holds the
 // catalog name; validation errors list their fields under details.fields,
-// sanitized 500s carry details.exc_id, and metadata entries appear as
-// members.
+// sanitized 500s carry details.exc_id, with Config.DocLinks
+// details.documentation_url links to the code's documentation, and
+// metadata entries appear as members.
 type TrackedEnvelope struct{}
 
 // Name returns "tracked".
@@ -198,6 +199,14 @@ func (TrackedEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 		}
 		dst = append(dst, `"fields":`...)
 		dst = appendViolations(dst, p.Violations)
+		n++
+	}
+	if p.DocURL != "" {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"documentation_url":`...)
+		dst = jsonw.String(dst, p.DocURL)
 		n++
 	}
 	dst = appendMembers(dst, p.Metadata, n > 0, trackedReserved)
@@ -253,7 +262,7 @@ func (ProblemEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 }
 
 var (
-	trackedReserved = []string{"reason", "exc_id", "fields"}
+	trackedReserved = []string{"reason", "exc_id", "fields", "documentation_url"}
 	problemReserved = []string{"type", "title", "status", "detail", "instance", "code", "request_id", "exc_id", "errors", "violated-policies"}
 )
 

@@ -30,7 +30,6 @@ type Renderer struct {
 	env         Envelope
 	catalog     *catalog.Catalog
 	logger      *slog.Logger
-	typeBase    string
 	clientLevel slog.Leveler
 	serverLevel slog.Leveler
 	now         func() time.Time
@@ -84,7 +83,7 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 			return nil, err
 		}
 	}
-	std, err := newStandards(cfg, env)
+	std, err := newStandards(cfg, env, cat)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +92,6 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 		env:         env,
 		catalog:     cat,
 		logger:      cfg.Logger,
-		typeBase:    strings.TrimSuffix(cfg.TypeBaseURI, "/"),
 		clientLevel: cfg.ClientErrorLevel,
 		serverLevel: cfg.ServerErrorLevel,
 		now:         cfg.Now,
@@ -277,6 +275,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 			h[HeaderRetryAfter] = retryAfterHeader(pe.RetryAfter)
 		}
 	}
+	rd.std.addLink(h, code)
 	w.WriteHeader(p.Status)
 	if r.Method == http.MethodHead {
 		return
