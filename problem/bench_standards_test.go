@@ -2,7 +2,6 @@ package problem_test
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -73,21 +72,27 @@ func TestRenderAllocsStandards(t *testing.T) {
 	limited := problem.New(catalog.ResourceExhausted, "").WithMeta("policy", "reports").
 		WithMeta("scope", "key").WithPolicies("reports").WithRetryAfter(2 * time.Second)
 	for _, env := range allEnvelopes {
-		for _, docs := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/doclinks=%v", env, docs), func(t *testing.T) {
+		for _, opts := range []string{"plain", "doclinks", "negotiate"} {
+			t.Run(env+"/"+opts, func(t *testing.T) {
 				cfg := problem.Config{Envelope: env, ErrorDomain: "orders.example.com", Logger: slog.New(slog.DiscardHandler)}
-				if docs {
+				accept := ""
+				switch opts {
+				case "doclinks":
 					cfg.TypeBaseURI, cfg.DocLinks = "https://errors.example.com", true
+				case "negotiate":
+					cfg.Negotiate = true
+					accept = "text/html;level=1, application/problem+json;q=0.9, application/json;q=0.5"
 				}
-				allocsWithin(t, cfg, limited)
+				allocsWithin(t, cfg, limited, accept)
 			})
 		}
 	}
 }
 
 // allocsWithin fails unless a renderer of cfg answers limited and a 404,
-// for plain and escaped paths, within three allocations.
-func allocsWithin(t *testing.T, cfg problem.Config, limited error) {
+// for plain and escaped paths and the Accept header accept (none when
+// empty), within three allocations.
+func allocsWithin(t *testing.T, cfg problem.Config, limited error, accept string) {
 	t.Helper()
 	rd, err := problem.NewRenderer(cfg)
 	if err != nil {
@@ -96,6 +101,9 @@ func allocsWithin(t *testing.T, cfg problem.Config, limited error) {
 	w := &discardWriter{header: make(http.Header, 8)}
 	for _, target := range []string{"/v1/reports", "/v1/a%2Fb%C3%A9", `/v1/"x"`} {
 		r := httptest.NewRequest(http.MethodGet, target, nil)
+		if accept != "" {
+			r.Header.Set("Accept", accept)
+		}
 		for _, e := range []error{limited, problem.New(catalog.NotFound, "")} {
 			got := testing.AllocsPerRun(200, func() {
 				w.reset()

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,15 @@ type Config struct {
 	// is that URI already; the flat and google bodies have no place for it
 	// and stay as they are.
 	DocLinks bool
+	// Negotiate, off by default, lets the Accept header choose between the
+	// configured envelope and the problem envelope: a client that prefers
+	// application/problem+json to application/json gets the problem
+	// envelope whatever Envelope says, and a problem body goes out as
+	// application/json to a client that accepts application/json but not
+	// application/problem+json. Without an Accept header, or with one that
+	// prefers neither, the configured envelope answers. Error responses
+	// then carry Vary: Accept.
+	Negotiate bool
 	// ClientErrorLevel is the level 4xx responses are logged at; nil means
 	// slog.LevelInfo.
 	ClientErrorLevel slog.Leveler
@@ -70,6 +80,8 @@ const (
 	EnvClientErrorLevel = "FAULTLINE_CLIENT_ERROR_LEVEL"
 	EnvServerErrorLevel = "FAULTLINE_SERVER_ERROR_LEVEL"
 	EnvErrorDomain      = "FAULTLINE_ERROR_DOMAIN"
+	EnvDocLinks         = "FAULTLINE_DOC_LINKS" // true or false
+	EnvNegotiate        = "FAULTLINE_NEGOTIATE" // true or false
 )
 
 // Errors returned when a Config is invalid. They are wrapped with the
@@ -114,6 +126,18 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 			return Config{}, fmt.Errorf("%s=%q: %w", EnvErrorDomain, v, err)
 		}
 		cfg.ErrorDomain = v
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{EnvDocLinks, &cfg.DocLinks}, {EnvNegotiate, &cfg.Negotiate}} {
+		if v, ok := get(b.name); ok {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s=%q: %w: want true or false", b.name, v, ErrInvalidConfig)
+			}
+			*b.dst = on
+		}
 	}
 	for _, lv := range []struct {
 		name string

@@ -13,9 +13,10 @@ import (
 // standards is what a Renderer needs beyond its envelope to meet the
 // standards its envelopes follow. It is read-only once built.
 type standards struct {
-	domain   string // ErrorInfo domain of google-strict
-	typeBase string // TypeBaseURI without a trailing slash
-	docLinks bool   // Config.DocLinks
+	domain    string // ErrorInfo domain of google-strict
+	typeBase  string // TypeBaseURI without a trailing slash
+	docLinks  bool   // Config.DocLinks
+	negotiate bool   // Config.Negotiate
 	// docs holds the type URI and Link header of every code the catalog
 	// had when the renderer was built; codes registered later are
 	// computed per response.
@@ -52,7 +53,7 @@ func newStandards(cfg Config, env Envelope, cat *catalog.Catalog) (standards, er
 	if cfg.DocLinks && cfg.TypeBaseURI == "" {
 		return s, fmt.Errorf("%w: DocLinks needs a TypeBaseURI to link to", ErrInvalidConfig)
 	}
-	s.domain, s.docLinks = cfg.ErrorDomain, cfg.DocLinks
+	s.domain, s.docLinks, s.negotiate = cfg.ErrorDomain, cfg.DocLinks, cfg.Negotiate
 	s.typeBase = strings.TrimSuffix(cfg.TypeBaseURI, "/")
 	if s.typeBase != "" {
 		s.docs = make(map[string]docRef, cat.Len())

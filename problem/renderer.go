@@ -265,7 +265,8 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range contentHeaders {
 		delete(h, k)
 	}
-	h["Content-Type"] = rd.contentType
+	env, ctype := rd.std.pick(rd.env, rd.contentType, r)
+	h["Content-Type"] = ctype
 	h["X-Content-Type-Options"] = headerNoSniff
 	if pe != nil && out == answer {
 		for k, v := range pe.Header {
@@ -276,6 +277,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	rd.std.addLink(h, code)
+	rd.std.addVary(h)
 	w.WriteHeader(p.Status)
 	if r.Method == http.MethodHead {
 		return
@@ -283,7 +285,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	p.Time = rd.now()
 	rd.describe(&p, r)
 	buf := jsonw.Get()
-	*buf = appendBody(rd.env, *buf, &p)
+	*buf = appendBody(env, *buf, &p)
 	_, _ = w.Write(*buf)
 	jsonw.Put(buf)
 }
