@@ -335,6 +335,26 @@ func appendMembers(dst []byte, m map[string]string, comma bool, reserved []strin
 	return dst
 }
 
+// appendBody calls env.AppendBody. The built-in envelopes are called
+// directly, so that p can stay on the caller's stack; an envelope of the
+// service's own is called through the interface, with a copy of p.
+func appendBody(env Envelope, dst []byte, p *Problem) []byte {
+	switch e := env.(type) {
+	case FlatEnvelope:
+		return e.AppendBody(dst, p)
+	case GoogleEnvelope:
+		return e.AppendBody(dst, p)
+	case TrackedEnvelope:
+		return e.AppendBody(dst, p)
+	case ProblemEnvelope:
+		return e.AppendBody(dst, p)
+	case GoogleStrictEnvelope:
+		return e.AppendBody(dst, p)
+	}
+	q := *p
+	return env.AppendBody(dst, &q)
+}
+
 // builtinEnvelopes returns the five built-in envelopes.
 func builtinEnvelopes() []Envelope {
 	return []Envelope{FlatEnvelope{}, GoogleEnvelope{}, TrackedEnvelope{}, ProblemEnvelope{}, GoogleStrictEnvelope{}}

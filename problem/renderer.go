@@ -290,26 +290,6 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	jsonw.Put(buf)
 }
 
-// appendBody calls env.AppendBody. The built-in envelopes are called
-// directly, so that p can stay on the caller's stack; an envelope of the
-// service's own is called through the interface, with a copy of p.
-func appendBody(env Envelope, dst []byte, p *Problem) []byte {
-	switch e := env.(type) {
-	case FlatEnvelope:
-		return e.AppendBody(dst, p)
-	case GoogleEnvelope:
-		return e.AppendBody(dst, p)
-	case TrackedEnvelope:
-		return e.AppendBody(dst, p)
-	case ProblemEnvelope:
-		return e.AppendBody(dst, p)
-	case GoogleStrictEnvelope:
-		return e.AppendBody(dst, p)
-	}
-	q := *p
-	return env.AppendBody(dst, &q)
-}
-
 // Render is Write into memory: it returns the status, headers and body the
 // request would be answered with.
 func (rd *Renderer) Render(r *http.Request, err error) (status int, header http.Header, body []byte) {
