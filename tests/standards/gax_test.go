@@ -134,3 +134,20 @@ func TestGaxRejectsTheBlooBankShape(t *testing.T) {
 	assert.Nil(t, ae.Details().ErrorInfo, "ErrorInfo parsed from the BlooBank shape %s", body)
 	assert.Empty(t, ae.Reason(), "Reason() of the BlooBank shape")
 }
+
+// TestGaxReadsDocLinks checks that the google.rpc.Help link DocLinks adds
+// comes through the client library, beside the Link header.
+func TestGaxReadsDocLinks(t *testing.T) {
+	const base = "https://errors.example.com/v1"
+	env := []string{"FAULTLINE_ERROR_DOMAIN=" + domain, "FAULTLINE_TYPE_BASE_URI=" + base, "FAULTLINE_DOC_LINKS=true"}
+	d := startDemo(t, env, "-envelope", "google-strict")
+	resp, body := d.do(t, request{method: "GET", path: "/v1/accounts/acc_2", auth: true})
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "body %s", body)
+	assert.Equal(t, "<"+base+`/not-found>; rel="help"`, resp.Header.Get("Link"), "Link header")
+	ae := parseGoogle(t, resp, body)
+	require.NotNil(t, ae.Details().Help, "Help missing from %s", body)
+	links := ae.Details().Help.GetLinks()
+	require.Len(t, links, 1, "Help links")
+	assert.Equal(t, base+"/not-found", links[0].GetUrl(), "Help link url")
+	assert.NotEmpty(t, links[0].GetDescription(), "Help link description")
+}

@@ -56,6 +56,12 @@ var uriReference = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?(?:[A-Za-z
 func checkProblem(t *testing.T, rfc, strict *jsonschema.Schema, where string, resp *http.Response, body []byte) map[string]any {
 	t.Helper()
 	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"), "%s: Content-Type", where)
+	return checkProblemBody(t, rfc, strict, where, body)
+}
+
+// checkProblemBody is checkProblem for a body whatever its content type.
+func checkProblemBody(t *testing.T, rfc, strict *jsonschema.Schema, where string, body []byte) map[string]any {
+	t.Helper()
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
 	require.NoError(t, err, "%s: body %s is not JSON", where, body)
 	assert.NoError(t, rfc.Validate(inst), "%s: body %s against RFC 9457 Appendix A", where, body)
@@ -196,4 +202,29 @@ func TestSchemasRejectWhatTheyShould(t *testing.T) {
 	require.NoError(t, err)
 	assert.NoError(t, rfc.Validate(inst), "RFC schema rejected %s", valid)
 	assert.NoError(t, strict.Validate(inst), "faultline schema rejected %s", valid)
+}
+
+// TestDemoNegotiation checks content negotiation end to end, both ways:
+// a google service answers a client that asks for problem+json with a
+// valid problem body, and a problem service answers a JSON-only client
+// with the same body as application/json.
+func TestDemoNegotiation(t *testing.T) {
+	rfc, strict := problemSchemas(t)
+	env := []string{"FAULTLINE_NEGOTIATE=true"}
+
+	google := startDemo(t, env, "-envelope", "google")
+	resp, body := google.do(t, request{method: "GET", path: "/no/such/path", header: map[string]string{"Accept": "application/problem+json"}})
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "body %s", body)
+	checkProblem(t, rfc, strict, "google service, Accept problem+json", resp, body)
+	assert.Equal(t, "Accept", resp.Header.Get("Vary"), "Vary")
+	resp, body = google.do(t, request{method: "GET", path: "/no/such/path"})
+	assert.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"), "google service, no Accept: Content-Type")
+	assert.Contains(t, string(body), `"status":"NOT_FOUND"`, "google service, no Accept: body")
+
+	prob := startDemo(t, env, "-envelope", "problem")
+	resp, body = prob.do(t, request{method: "GET", path: "/v1/accounts/a%2Fb", auth: true, header: map[string]string{"Accept": "application/json"}})
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "body %s", body)
+	assert.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"), "problem service, Accept json: Content-Type")
+	m := checkProblemBody(t, rfc, strict, "problem service, Accept json", body)
+	assert.Equal(t, "/v1/accounts/a%2Fb", m["instance"], "instance")
 }
