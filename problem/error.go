@@ -35,8 +35,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// Policies names the quota policies that refused the request, for a
 	// 429. The problem envelope lists them in the violated-policies member
-	// of the rate-limit problem type (see TypeQuotaExceeded), the strict
-	// google envelope in a google.rpc.QuotaFailure.
+	// of the rate-limit draft's problem type (see TypeQuotaExceeded); the
+	// other envelopes have no place for them and show Metadata instead.
 	Policies []string
 	// Cause is the underlying error. It is logged and never sent.
 	Cause error
