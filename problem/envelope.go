@@ -41,7 +41,8 @@ type Problem struct {
 	RequestID string
 	// ExcID is the exc_ id of a sanitized internal error, else empty.
 	ExcID string
-	// Instance is the request path (the problem envelope's `instance`).
+	// Instance is the request path as the client sent it, percent-encoded
+	// and always a valid URI reference (the problem envelope's `instance`).
 	Instance string
 	// Type is the problem type URI (`about:blank` unless a type base URI
 	// is configured).
