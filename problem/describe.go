@@ -75,9 +75,13 @@ func (s *standards) doc(code *catalog.Code) docRef {
 // addLink adds the Link header naming code's documentation, when
 // DocLinks is set, after any Link the error brings.
 func (s *standards) addLink(h http.Header, code *catalog.Code) {
-	if !s.docLinks {
-		return
+	if s.docLinks {
+		s.setLink(h, code)
 	}
+}
+
+// setLink is addLink with DocLinks set.
+func (s *standards) setLink(h http.Header, code *catalog.Code) {
 	link := s.doc(code).link
 	if prev := h["Link"]; len(prev) > 0 {
 		link = append(prev[:len(prev):len(prev)], link[0])
@@ -97,9 +101,14 @@ const TypeQuotaExceeded = "https://iana.org/assignments/http-problem-types#quota
 const titleQuotaExceeded = "Request cannot be satisfied as assigned quota has been exceeded"
 
 // describe fills in what p says about the request and where the client
-// reads more: instance, type and title.
-func (rd *Renderer) describe(p *Problem, r *http.Request) {
-	p.Instance = instance(r)
+// reads more, for env: instance, type and title. The built-in envelopes
+// that have no instance member are spared the scan of the path.
+func (rd *Renderer) describe(p *Problem, r *http.Request, env Envelope) {
+	switch env.(type) {
+	case FlatEnvelope, GoogleEnvelope, TrackedEnvelope, GoogleStrictEnvelope:
+	default:
+		p.Instance = instance(r)
+	}
 	p.Domain = rd.std.domain
 	switch {
 	case rd.std.typeBase != "":

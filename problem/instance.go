@@ -112,19 +112,22 @@ func firstSegmentHasColon(p string) bool {
 
 // isPathByte reports whether c may appear literally in an RFC 3986 path:
 // unreserved, sub-delims, ':', '@' and '/'.
-func isPathByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+func isPathByte(c byte) bool { return pathBytes[c] }
+
+// pathBytes is the table of isPathByte, read-only once built; a table
+// because every error response of the problem envelope scans its path.
+var pathBytes = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
 	}
-	switch c {
-	case '-', '.', '_', '~', // unreserved
-		'!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', // sub-delims
-		':', '@', '/':
-		return true
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
 	}
-	return false
-}
+	for _, c := range "-._~" + "!$&'()*+,;=" + ":@/" { // unreserved, sub-delims, pchar, path
+		t[c] = true
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'

@@ -29,6 +29,11 @@ func (s *standards) pick(env Envelope, ctype []string, r *http.Request) (Envelop
 	if !s.negotiate {
 		return env, ctype
 	}
+	return negotiated(env, ctype, r)
+}
+
+// negotiated is pick with Config.Negotiate set.
+func negotiated(env Envelope, ctype []string, r *http.Request) (Envelope, []string) {
 	accept := r.Header.Values("Accept")
 	if len(accept) == 0 {
 		return env, ctype

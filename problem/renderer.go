@@ -283,7 +283,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p.Time = rd.now()
-	rd.describe(&p, r)
+	rd.describe(&p, r, env)
 	buf := jsonw.Get()
 	*buf = appendBody(env, *buf, &p)
 	_, _ = w.Write(*buf)
