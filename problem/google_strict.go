@@ -24,9 +24,11 @@ const EnvelopeGoogleStrict = "google-strict"
 // status (GRPCCodeName), so that a client library can decode it into its
 // enum. details always begins with a google.rpc.ErrorInfo whose reason is
 // the catalog name, domain Config.ErrorDomain and metadata the error's
-// metadata (with exc_id for a sanitized 500). A validation error adds a
-// google.rpc.BadRequest with one fieldViolations entry per field (field,
-// description, reason), an error with a retry delay a google.rpc.RetryInfo
+// metadata (with exc_id for a sanitized 500). A validation error (400)
+// adds a google.rpc.BadRequest with one fieldViolations entry per field
+// (field, description, reason), violations of another status (a 422
+// business rule) a google.rpc.PreconditionFailure (type the reason,
+// subject the field), an error with a retry delay a google.rpc.RetryInfo
 // (retryDelay as a protobuf Duration, "1.500s"), every error a
 // google.rpc.RequestInfo with the request id, and, with Config.DocLinks, a
 // google.rpc.Help linking to the code's documentation.
@@ -56,21 +58,12 @@ func (GoogleStrictEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 	dst = append(dst, GRPCCodeName(p.Status)...)
 	dst = append(dst, `","details":[`...)
 	dst = appendErrorInfo(dst, p)
-	if len(p.Violations) > 0 {
-		dst = append(dst, `,`+typeURLPrefix+`BadRequest","fieldViolations":[`...)
-		for i, v := range p.Violations {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"field":`...)
-			dst = jsonw.String(dst, v.Field)
-			dst = append(dst, `,"description":`...)
-			dst = jsonw.String(dst, v.Description)
-			dst = append(dst, `,"reason":`...)
-			dst = jsonw.String(dst, v.Reason)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, `]}`...)
+	switch {
+	case len(p.Violations) == 0:
+	case p.Status == http.StatusBadRequest:
+		dst = appendBadRequest(dst, p.Violations)
+	default:
+		dst = appendPreconditionFailure(dst, p.Violations)
 	}
 	if p.RetryAfter > 0 {
 		dst = append(dst, `,`+typeURLPrefix+`RetryInfo","retryDelay":"`...)
@@ -90,6 +83,45 @@ func (GoogleStrictEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 		dst = append(dst, `}]}`...)
 	}
 	return append(dst, `]}}`...)
+}
+
+// appendBadRequest appends the google.rpc.BadRequest detail of a
+// validation error: one fieldViolations entry per field.
+func appendBadRequest(dst []byte, vs []Violation) []byte {
+	dst = append(dst, `,`+typeURLPrefix+`BadRequest","fieldViolations":[`...)
+	for i, v := range vs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"field":`...)
+		dst = jsonw.String(dst, v.Field)
+		dst = append(dst, `,"description":`...)
+		dst = jsonw.String(dst, v.Description)
+		dst = append(dst, `,"reason":`...)
+		dst = jsonw.String(dst, v.Reason)
+		dst = append(dst, '}')
+	}
+	return append(dst, `]}`...)
+}
+
+// appendPreconditionFailure appends the google.rpc.PreconditionFailure
+// detail of an error with violations whose status is not 400 (a business
+// rule, 422): type the reason, subject the field.
+func appendPreconditionFailure(dst []byte, vs []Violation) []byte {
+	dst = append(dst, `,`+typeURLPrefix+`PreconditionFailure","violations":[`...)
+	for i, v := range vs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"type":`...)
+		dst = jsonw.String(dst, v.Reason)
+		dst = append(dst, `,"subject":`...)
+		dst = jsonw.String(dst, v.Field)
+		dst = append(dst, `,"description":`...)
+		dst = jsonw.String(dst, v.Description)
+		dst = append(dst, '}')
+	}
+	return append(dst, `]}`...)
 }
 
 // appendErrorInfo appends the google.rpc.ErrorInfo detail.

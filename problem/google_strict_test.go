@@ -113,6 +113,16 @@ func TestGoogleStrictEnvelope(t *testing.T) {
 			"description": "Missing required field: symbol."}},
 			d["type.googleapis.com/google.rpc.BadRequest"]["fieldViolations"], "BadRequest.fieldViolations")
 	})
+	t.Run("business rule", func(t *testing.T) {
+		err := &problem.Error{Code: catalog.FailedPrecondition, Violations: []problem.Violation{
+			{Field: "quantity", Reason: catalog.FailedPrecondition, Description: "Quantity must not exceed 1000000."}}}
+		e, d := details(t, err)
+		assert.Equal(t, "FAILED_PRECONDITION", e["status"], "error.status of a 422")
+		assert.NotContains(t, d, "type.googleapis.com/google.rpc.BadRequest", "BadRequest of a 422")
+		assert.Equal(t, []any{map[string]any{"type": "FAILED_PRECONDITION", "subject": "quantity",
+			"description": "Quantity must not exceed 1000000."}},
+			d["type.googleapis.com/google.rpc.PreconditionFailure"]["violations"], "PreconditionFailure.violations")
+	})
 	t.Run("metadata", func(t *testing.T) {
 		_, d := details(t, problem.New(catalog.Conflict, "").WithMeta("order_id", "ord_1"))
 		assert.Equal(t, map[string]any{"order_id": "ord_1"}, d[info]["metadata"], "ErrorInfo.metadata")

@@ -57,6 +57,18 @@ func TestGaxParsesGoogleStrict(t *testing.T) {
 		}, got, "BadRequest field violations (field, reason, description)")
 		assert.Equal(t, "Request validation failed for fields: symbol, quantity.", ae.Message(), "Message()")
 	})
+	t.Run("422", func(t *testing.T) {
+		resp, body := d.do(t, request{method: "POST", path: "/v1/orders", body: `{"symbol":"AAPL","quantity":1000001}`, auth: true})
+		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "body %s", body)
+		ae := parseGoogle(t, resp, body)
+		assert.Equal(t, codes.FailedPrecondition, ae.GRPCStatus().Code(), "GRPCStatus().Code()")
+		assert.Equal(t, "FAILED_PRECONDITION", ae.Reason(), "Reason()")
+		require.NotNil(t, ae.Details().PreconditionFailure, "PreconditionFailure of %s", body)
+		v := ae.Details().PreconditionFailure.GetViolations()
+		require.Len(t, v, 1, "PreconditionFailure violations")
+		assert.Equal(t, [3]string{"FAILED_PRECONDITION", "quantity", "Quantity must not exceed 1000000."},
+			[3]string{v[0].GetType(), v[0].GetSubject(), v[0].GetDescription()}, "violation (type, subject, description)")
+	})
 	t.Run("404", func(t *testing.T) {
 		resp, body := d.do(t, request{method: "GET", path: "/v1/accounts/acc_2", auth: true})
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, "body %s", body)
