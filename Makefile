@@ -26,11 +26,13 @@ test: vet
 	$(call with_redis,$(GO) test -race -count=1 $(PKGS) && \
 		FAULTLINE_LOAD_TEST=1 $(GO) test -race -count=1 -run '^TestLoad' -v ./examples/server)
 	cd tests/openapi && $(GO) test -race -count=1 ./...
+	cd tests/standards && $(GO) test -race -count=1 ./...
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet $(PKGS)
 	cd tests/openapi && $(GO) vet ./...
+	cd tests/standards && $(GO) vet ./...
 
 ## bench: the benchmarks beside the code, with allocations.
 bench:
@@ -60,6 +62,9 @@ fuzz:
 	$(GO) test ./internal/jsonw -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/reqctx -run '^$$' -fuzz '^FuzzValidRequestID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./problem -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./problem -run '^$$' -fuzz '^FuzzInstance$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./problem -run '^$$' -fuzz '^FuzzAcceptWeights$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./problem -run '^$$' -fuzz '^FuzzRenderStandards$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./middleware -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./catalog -run '^$$' -fuzz '^FuzzParseSnapshot$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./catalog/reference -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME)

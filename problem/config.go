@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 // about:blank types, client errors logged at INFO and other 5xx at WARN.
 type Config struct {
 	// Envelope names the response shape: "flat", "google", "tracked",
-	// "problem" (default), or the name of one of Extra.
+	// "problem" (default), "google-strict", or the name of one of Extra.
 	Envelope string
 	// Prefix is the flat-code prefix (BLUM in BLUM-404-001). Empty means the
 	// catalog's prefix. When both are set they must agree.
@@ -30,8 +31,27 @@ type Config struct {
 	Logger *slog.Logger
 	// TypeBaseURI, when set, makes the problem envelope's type
 	// TypeBaseURI + "/" + the code name in kebab case
-	// (https://example.com/problems/not-found); empty means about:blank.
+	// (https://example.com/problems/not-found), the URI of the code's
+	// entry in the error reference; empty means about:blank, and
+	// TypeQuotaExceeded for a 429.
 	TypeBaseURI string
+	// DocLinks makes every envelope link an error to its code's entry at
+	// TypeBaseURI, which it requires: a Link: <uri>; rel="help" header
+	// (RFC 8288) on every error response, after any Link of the error's
+	// own; in the tracked envelope a details.documentation_url member; in
+	// google-strict a google.rpc.Help detail. The problem envelope's type
+	// is that URI already; the flat and google bodies have no place for it
+	// and stay as they are.
+	DocLinks bool
+	// Negotiate, off by default, lets the Accept header choose between the
+	// configured envelope and the problem envelope: a client that prefers
+	// application/problem+json to application/json gets the problem
+	// envelope whatever Envelope says, and a problem body goes out as
+	// application/json to a client that accepts application/json but not
+	// application/problem+json. Without an Accept header, or with one that
+	// prefers neither, the configured envelope answers. Error responses
+	// then carry Vary: Accept.
+	Negotiate bool
 	// ClientErrorLevel is the level 4xx responses are logged at; nil means
 	// slog.LevelInfo.
 	ClientErrorLevel slog.Leveler
@@ -44,6 +64,12 @@ type Config struct {
 	// Now returns the current time, for the tracked envelope's timestamp;
 	// nil means time.Now.
 	Now func() time.Time
+	// ErrorDomain is the domain of the google.rpc.ErrorInfo the
+	// google-strict envelope sends: the service's name in DNS form
+	// ("orders.example.com"), which with the reason identifies an error
+	// across services. Required by the google-strict envelope; at most 255
+	// printable ASCII characters without spaces.
+	ErrorDomain string
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -53,6 +79,9 @@ const (
 	EnvTypeBaseURI      = "FAULTLINE_TYPE_BASE_URI"
 	EnvClientErrorLevel = "FAULTLINE_CLIENT_ERROR_LEVEL"
 	EnvServerErrorLevel = "FAULTLINE_SERVER_ERROR_LEVEL"
+	EnvErrorDomain      = "FAULTLINE_ERROR_DOMAIN"
+	EnvDocLinks         = "FAULTLINE_DOC_LINKS" // true or false
+	EnvNegotiate        = "FAULTLINE_NEGOTIATE" // true or false
 )
 
 // Errors returned when a Config is invalid. They are wrapped with the
@@ -92,6 +121,24 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 		}
 		cfg.TypeBaseURI = v
 	}
+	if v, ok := get(EnvErrorDomain); ok {
+		if err := checkDomain(v); err != nil {
+			return Config{}, fmt.Errorf("%s=%q: %w", EnvErrorDomain, v, err)
+		}
+		cfg.ErrorDomain = v
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{EnvDocLinks, &cfg.DocLinks}, {EnvNegotiate, &cfg.Negotiate}} {
+		if v, ok := get(b.name); ok {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s=%q: %w: want true or false", b.name, v, ErrInvalidConfig)
+			}
+			*b.dst = on
+		}
+	}
 	for _, lv := range []struct {
 		name string
 		dst  *slog.Leveler
@@ -114,6 +161,18 @@ func checkTypeBase(v string) error {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%w: type base URI must not have a query or fragment", ErrInvalidConfig)
+	}
+	return nil
+}
+
+func checkDomain(v string) error {
+	if v == "" || len(v) > 255 {
+		return fmt.Errorf("%w: error domain must be 1 to 255 characters", ErrInvalidConfig)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] >= 0x7f {
+			return fmt.Errorf("%w: error domain must be printable ASCII without spaces", ErrInvalidConfig)
+		}
 	}
 	return nil
 }

@@ -59,10 +59,10 @@ func TestNewRendererErrors(t *testing.T) {
 		wantText string
 	}{
 		{"unknown envelope", problem.Config{Envelope: "xml"}, problem.ErrUnknownEnvelope,
-			`"xml"; valid: flat, google, problem, tracked`},
+			`"xml"; valid: flat, google, google-strict, problem, tracked`},
 		{"envelope names are case sensitive", problem.Config{Envelope: "Flat"}, problem.ErrUnknownEnvelope, "Flat"},
 		{"unknown envelope lists Extra", problem.Config{Envelope: "xml", Extra: []problem.Envelope{textEnvelope{"text"}}},
-			problem.ErrUnknownEnvelope, "valid: flat, google, problem, text, tracked"},
+			problem.ErrUnknownEnvelope, "valid: flat, google, google-strict, problem, text, tracked"},
 		{"prefix differs from the catalog's", problem.Config{Prefix: "ACME", Catalog: catalog.MustNew("BLUM")},
 			problem.ErrInvalidConfig, `Prefix "ACME" differs from the catalog's prefix "BLUM"`},
 		{"invalid prefix", problem.Config{Prefix: "acme"}, catalog.ErrInvalidPrefix, "acme"},
@@ -98,7 +98,7 @@ func TestNewRendererValidTypeBase(t *testing.T) {
 
 func TestMustRenderer(t *testing.T) {
 	assert.NotNil(t, problem.MustRenderer(problem.Config{Envelope: problem.EnvelopeGoogle}), "MustRenderer(google)")
-	assert.PanicsWithError(t, `problem: unknown envelope "xml"; valid: flat, google, problem, tracked`, func() {
+	assert.PanicsWithError(t, `problem: unknown envelope "xml"; valid: flat, google, google-strict, problem, tracked`, func() {
 		problem.MustRenderer(problem.Config{Envelope: "xml"})
 	}, "MustRenderer(xml)")
 }
@@ -194,7 +194,7 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Run("bad envelope lists the valid ones", func(t *testing.T) {
 		_, err := problem.ConfigFromEnv(env{"FAULTLINE_ENVELOPE": "xml"}.lookup)
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "valid: flat, google, problem, tracked", "ConfigFromEnv(FAULTLINE_ENVELOPE=xml) error")
+		assert.Contains(t, err.Error(), "valid: flat, google, google-strict, problem, tracked", "ConfigFromEnv(FAULTLINE_ENVELOPE=xml) error")
 	})
 	t.Run("variable names", func(t *testing.T) {
 		names := []string{problem.EnvEnvelope, problem.EnvPrefix, problem.EnvTypeBaseURI,

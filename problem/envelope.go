@@ -1,7 +1,6 @@
 package problem
 
 import (
-	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -10,7 +9,7 @@ import (
 	"github.com/faultline-go/faultline/internal/jsonw"
 )
 
-// Envelope turns a resolved Problem into a response body. The four built-in
+// Envelope turns a resolved Problem into a response body. The five built-in
 // envelopes are selected by name in Config; a service can plug in its own
 // through Config.Extra.
 type Envelope interface {
@@ -42,13 +41,25 @@ type Problem struct {
 	RequestID string
 	// ExcID is the exc_ id of a sanitized internal error, else empty.
 	ExcID string
-	// Instance is the request path (the problem envelope's `instance`).
+	// Instance is the request path as the client sent it, percent-encoded
+	// and always a valid URI reference (the problem envelope's `instance`).
 	Instance string
 	// Type is the problem type URI (`about:blank` unless a type base URI
 	// is configured).
 	Type string
 	// Title is the problem envelope's title.
 	Title string
+	// Policies are the quota policies that refused a 429 (Error.Policies).
+	Policies []string
+	// RetryAfter is how long the client should wait before retrying
+	// (Error.RetryAfter); 0 when the error does not say.
+	RetryAfter time.Duration
+	// Domain is the error domain (Config.ErrorDomain), the domain of the
+	// strict google envelope's google.rpc.ErrorInfo.
+	Domain string
+	// DocURL is the URI of the code's documentation when Config.DocLinks
+	// is set, else empty.
+	DocURL string
 	// Time is when the error was rendered.
 	Time time.Time
 }
@@ -149,8 +160,9 @@ func (GoogleEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 // differs from the catalog name (INVALID_REQUEST for MISSING_FIELD,
 // CONFLICT for a service's DUPLICATE_ORDER), details.reason holds the
 // catalog name; validation errors list their fields under details.fields,
-// sanitized 500s carry details.exc_id, and metadata entries appear as
-// members.
+// sanitized 500s carry details.exc_id, with Config.DocLinks
+// details.documentation_url links to the code's documentation, and
+// metadata entries appear as members.
 type TrackedEnvelope struct{}
 
 // Name returns "tracked".
@@ -190,6 +202,14 @@ func (TrackedEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 		dst = appendViolations(dst, p.Violations)
 		n++
 	}
+	if p.DocURL != "" {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"documentation_url":`...)
+		dst = jsonw.String(dst, p.DocURL)
+		n++
+	}
 	dst = appendMembers(dst, p.Metadata, n > 0, trackedReserved)
 	dst = append(dst, `},"request_id":`...)
 	dst = jsonw.String(dst, p.RequestID)
@@ -201,7 +221,9 @@ func (TrackedEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 // ProblemEnvelope renders RFC 9457 problem details (application/problem+json)
 // with the extension members code (the catalog name), request_id and
 // errors (the violated fields, always an array), plus exc_id for sanitized
-// 500s and metadata entries as further members.
+// 500s and metadata entries as further members. A 429 whose type is
+// TypeQuotaExceeded also carries violated-policies, the names of the
+// refused policies (always an array).
 type ProblemEnvelope struct{}
 
 // Name returns "problem".
@@ -232,13 +254,17 @@ func (ProblemEnvelope) AppendBody(dst []byte, p *Problem) []byte {
 	}
 	dst = append(dst, `,"errors":`...)
 	dst = appendViolations(dst, p.Violations)
+	if p.Type == TypeQuotaExceeded {
+		dst = append(dst, `,"violated-policies":`...)
+		dst = appendStrings(dst, p.Policies)
+	}
 	dst = appendMembers(dst, p.Metadata, true, problemReserved)
 	return append(dst, '}')
 }
 
 var (
-	trackedReserved = []string{"reason", "exc_id", "fields"}
-	problemReserved = []string{"type", "title", "status", "detail", "instance", "code", "request_id", "exc_id", "errors"}
+	trackedReserved = []string{"reason", "exc_id", "fields", "documentation_url"}
+	problemReserved = []string{"type", "title", "status", "detail", "instance", "code", "request_id", "exc_id", "errors", "violated-policies"}
 )
 
 // appendViolations appends violations as an array of
@@ -260,6 +286,18 @@ func appendViolations(dst []byte, vs []Violation) []byte {
 	return append(dst, ']')
 }
 
+// appendStrings appends ss as a JSON array of strings; never null.
+func appendStrings(dst []byte, ss []string) []byte {
+	dst = append(dst, '[')
+	for i, v := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = jsonw.String(dst, v)
+	}
+	return append(dst, ']')
+}
+
 // appendMap appends m as a JSON object with sorted keys.
 func appendMap(dst []byte, m map[string]string) []byte {
 	dst = append(dst, '{')
@@ -273,7 +311,18 @@ func appendMembers(dst []byte, m map[string]string, comma bool, reserved []strin
 	if len(m) == 0 {
 		return dst
 	}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	// Sort the keys in a stack array: slices.Sorted(maps.Keys(m)) costs
+	// four allocations per response, more than the rest of the body.
+	var small [8]string
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		if slices.Contains(reserved, k) {
 			continue
 		}
@@ -287,9 +336,29 @@ func appendMembers(dst []byte, m map[string]string, comma bool, reserved []strin
 	return dst
 }
 
-// builtinEnvelopes returns the four built-in envelopes.
+// appendBody calls env.AppendBody. The built-in envelopes are called
+// directly, so that p can stay on the caller's stack; an envelope of the
+// service's own is called through the interface, with a copy of p.
+func appendBody(env Envelope, dst []byte, p *Problem) []byte {
+	switch e := env.(type) {
+	case FlatEnvelope:
+		return e.AppendBody(dst, p)
+	case GoogleEnvelope:
+		return e.AppendBody(dst, p)
+	case TrackedEnvelope:
+		return e.AppendBody(dst, p)
+	case ProblemEnvelope:
+		return e.AppendBody(dst, p)
+	case GoogleStrictEnvelope:
+		return e.AppendBody(dst, p)
+	}
+	q := *p
+	return env.AppendBody(dst, &q)
+}
+
+// builtinEnvelopes returns the five built-in envelopes.
 func builtinEnvelopes() []Envelope {
-	return []Envelope{FlatEnvelope{}, GoogleEnvelope{}, TrackedEnvelope{}, ProblemEnvelope{}}
+	return []Envelope{FlatEnvelope{}, GoogleEnvelope{}, TrackedEnvelope{}, ProblemEnvelope{}, GoogleStrictEnvelope{}}
 }
 
 // statusTitle is the problem title for about:blank types: the status text.

@@ -33,6 +33,11 @@ type Error struct {
 	// RetryAfter, when positive, is sent as a Retry-After header in whole
 	// seconds, rounded up.
 	RetryAfter time.Duration
+	// Policies names the quota policies that refused the request, for a
+	// 429. The problem envelope lists them in the violated-policies member
+	// of the rate-limit draft's problem type (see TypeQuotaExceeded); the
+	// other envelopes have no place for them and show Metadata instead.
+	Policies []string
 	// Cause is the underlying error. It is logged and never sent.
 	Cause error
 }
@@ -169,6 +174,13 @@ func (e *Error) WithHeader(key, value string) *Error {
 // WithRetryAfter sets RetryAfter and returns e.
 func (e *Error) WithRetryAfter(d time.Duration) *Error {
 	e.RetryAfter = d
+	return e
+}
+
+// WithPolicies sets Policies, the names of the quota policies that refused
+// the request, and returns e.
+func (e *Error) WithPolicies(names ...string) *Error {
+	e.Policies = names
 	return e
 }
 

@@ -39,7 +39,7 @@ func ExampleNewRenderer_unknownEnvelope() {
 	_, err := problem.NewRenderer(problem.Config{Envelope: "xml"})
 	fmt.Println(err)
 	// Output:
-	// problem: unknown envelope "xml"; valid: flat, google, problem, tracked
+	// problem: unknown envelope "xml"; valid: flat, google, google-strict, problem, tracked
 }
 
 func ExampleValidation() {

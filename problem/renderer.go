@@ -30,11 +30,11 @@ type Renderer struct {
 	env         Envelope
 	catalog     *catalog.Catalog
 	logger      *slog.Logger
-	typeBase    string
 	clientLevel slog.Leveler
 	serverLevel slog.Leveler
 	now         func() time.Time
 	contentType []string // shared header value; never modified
+	std         standards
 }
 
 // headerNoSniff is the shared X-Content-Type-Options value.
@@ -83,11 +83,15 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 			return nil, err
 		}
 	}
+	std, err := newStandards(cfg, env, cat)
+	if err != nil {
+		return nil, err
+	}
 	rd := &Renderer{
+		std:         std,
 		env:         env,
 		catalog:     cat,
 		logger:      cfg.Logger,
-		typeBase:    strings.TrimSuffix(cfg.TypeBaseURI, "/"),
 		clientLevel: cfg.ClientErrorLevel,
 		serverLevel: cfg.ServerErrorLevel,
 		now:         cfg.Now,
@@ -250,6 +254,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		p.Violations = pe.Violations
 		p.Metadata = pe.Metadata
+		p.Policies, p.RetryAfter = pe.Policies, pe.RetryAfter
 	}
 	rd.log(r, err, &p, committed)
 	if committed {
@@ -260,51 +265,29 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range contentHeaders {
 		delete(h, k)
 	}
-	h["Content-Type"] = rd.contentType
+	env, ctype := rd.std.pick(rd.env, rd.contentType, r)
+	h["Content-Type"] = ctype
 	h["X-Content-Type-Options"] = headerNoSniff
 	if pe != nil && out == answer {
 		for k, v := range pe.Header {
 			h[k] = v[:len(v):len(v)] // an append to the response header copies
 		}
 		if pe.RetryAfter > 0 {
-			h[HeaderRetryAfter] = []string{RetryAfterSeconds(pe.RetryAfter)}
+			h[HeaderRetryAfter] = retryAfterHeader(pe.RetryAfter)
 		}
 	}
+	rd.std.addLink(h, code)
+	rd.std.addVary(h)
 	w.WriteHeader(p.Status)
 	if r.Method == http.MethodHead {
 		return
 	}
 	p.Time = rd.now()
-	p.Instance = r.URL.Path
-	p.Type, p.Title = "about:blank", statusTitle(p.Status)
-	if rd.typeBase != "" {
-		p.Type = rd.typeBase + "/" + kebab(code.Name)
-		if code.Title != "" {
-			p.Title = code.Title
-		}
-	}
+	rd.describe(&p, r, env)
 	buf := jsonw.Get()
-	*buf = appendBody(rd.env, *buf, &p)
+	*buf = appendBody(env, *buf, &p)
 	_, _ = w.Write(*buf)
 	jsonw.Put(buf)
-}
-
-// appendBody calls env.AppendBody. The built-in envelopes are called
-// directly, so that p can stay on the caller's stack; an envelope of the
-// service's own is called through the interface, with a copy of p.
-func appendBody(env Envelope, dst []byte, p *Problem) []byte {
-	switch e := env.(type) {
-	case FlatEnvelope:
-		return e.AppendBody(dst, p)
-	case GoogleEnvelope:
-		return e.AppendBody(dst, p)
-	case TrackedEnvelope:
-		return e.AppendBody(dst, p)
-	case ProblemEnvelope:
-		return e.AppendBody(dst, p)
-	}
-	q := *p
-	return env.AppendBody(dst, &q)
 }
 
 // Render is Write into memory: it returns the status, headers and body the

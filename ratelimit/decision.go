@@ -212,22 +212,23 @@ func (l *Limiter) keptDecision(ctx context.Context) *decision {
 }
 
 // refusal is the 429 of a refused decision: Retry-After is the longest
-// wait among the refusing policies, and the details name the first.
+// wait among the refusing policies, the message and metadata name the
+// first, and Policies lists them all (the problem envelope's
+// violated-policies).
 func (d *decision) refusal() *problem.Error {
 	var wait time.Duration
-	name := ""
+	var names []string
 	for i := 0; i < d.n; i++ {
 		if !d.res[i].Allowed {
-			if name == "" {
-				name = d.pols[i].policy.Name
-			}
+			names = append(names, d.pols[i].policy.Name)
 			wait = max(wait, d.res[i].RetryAfter)
 		}
 	}
 	return &problem.Error{
 		Code:       catalog.ResourceExhausted,
-		Message:    "Rate limit exceeded for policy " + strconv.Quote(name) + ".",
-		Metadata:   map[string]string{"policy": name},
+		Message:    "Rate limit exceeded for policy " + strconv.Quote(names[0]) + ".",
+		Metadata:   map[string]string{"policy": names[0]},
+		Policies:   names,
 		RetryAfter: ceilSeconds(wait),
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -330,12 +329,14 @@ func (s *testServer) parseError(t *testing.T, resp *http.Response, body []byte) 
 		}
 		require.NoError(t, json.Unmarshal(body, &b))
 		assert.NotNil(t, b.Errors, "%s: problem errors = null, want an array", where)
-		assert.Equal(t, "about:blank", b.Type, "%s: problem type", where)
-		assert.Equal(t, http.StatusText(resp.StatusCode), b.Title, "%s: problem title", where)
-		assert.Equal(t, resp.StatusCode, b.Status, "%s: problem status", where)
-		if utf8.ValidString(resp.Request.URL.Path) {
-			assert.Equal(t, resp.Request.URL.Path, b.Instance, "%s: problem instance", where)
+		wantType, wantTitle := "about:blank", http.StatusText(resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			wantType, wantTitle = problem.TypeQuotaExceeded, "Request cannot be satisfied as assigned quota has been exceeded"
 		}
+		assert.Equal(t, wantType, b.Type, "%s: problem type", where)
+		assert.Equal(t, wantTitle, b.Title, "%s: problem title", where)
+		assert.Equal(t, resp.StatusCode, b.Status, "%s: problem status", where)
+		assert.Equal(t, resp.Request.URL.EscapedPath(), b.Instance, "%s: problem instance", where)
 		assert.Equal(t, headerID, b.RequestID, "%s: problem request_id, want the X-Request-Id header", where)
 		out = errorBody{Code: b.Code, Message: b.Detail, RequestID: b.RequestID, ExcID: b.ExcID}
 		for _, e := range b.Errors {

@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	envelope := fs.String("envelope", or(env.Envelope, problem.EnvelopeProblem), "error envelope: flat, google, tracked or problem")
+	envelope := fs.String("envelope", or(env.Envelope, problem.EnvelopeProblem), "error envelope: flat, google, google-strict, tracked or problem")
 	prefix := fs.String("prefix", or(env.Prefix, "BLUM"), "flat error code prefix")
 	maintenance := fs.Bool("maintenance", false, "answer every /v1 route with 503 UNAVAILABLE")
 	keys := fs.String("keys", "", `accepted key pairs, "key:secret,key2:secret2" (default the two demo pairs)`)
