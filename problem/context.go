@@ -8,13 +8,12 @@ import (
 	"github.com/faultline-go/faultline/internal/reqctx"
 )
 
-// NewContext returns a copy of ctx that carries rd, for Write and
-// FromContext. Middleware normally does this once per request; see the
-// middleware package.
+// NewContext returns a new context, derived from ctx, that carries rd for
+// Write and FromContext. ctx itself is never changed: it keeps the renderer
+// (and request id) it had. Middleware normally installs the renderer once per
+// request; see the middleware package.
 func NewContext(ctx context.Context, rd *Renderer) context.Context {
-	st, ctx := reqctx.EnsureContext(ctx)
-	st.Renderer = rd
-	return ctx
+	return reqctx.WithRenderer(ctx, rd)
 }
 
 // FromContext returns the renderer carried by ctx, or nil.

@@ -118,6 +118,22 @@ func Detach(ctx context.Context) context.Context {
 	return c
 }
 
+// WithRenderer returns a context derived from ctx whose state is a copy of
+// ctx's (a new state when it has none) with Renderer set to rd. ctx and its
+// state are left as they were, so a context handed out earlier keeps its
+// renderer. As in Detach, the copy starts without a response writer: the
+// writer stays with the state of the middleware that wraps it.
+func WithRenderer(ctx context.Context, rd any) context.Context {
+	c := &stateCtx{Context: ctx}
+	if s := From(ctx); s != nil {
+		c.st = *s
+		c.st.W = respwriter.Writer{}
+		c.st.WInUse = false
+	}
+	c.st.Renderer = rd
+	return c
+}
+
 // NewRequestID returns a random (version 4) UUID string. The random bits come
 // from the runtime's ChaCha8 generator, seeded from the operating system:
 // request ids must be unique, not secret, and this keeps id generation off
