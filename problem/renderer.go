@@ -35,6 +35,7 @@ type Renderer struct {
 	serverLevel slog.Leveler
 	now         func() time.Time
 	contentType []string // shared header value; never modified
+	reqTimeout  *catalog.Code
 }
 
 // headerNoSniff is the shared X-Content-Type-Options value.
@@ -92,6 +93,7 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 		serverLevel: cfg.ServerErrorLevel,
 		now:         cfg.Now,
 		contentType: []string{env.ContentType()},
+		reqTimeout:  requestTimeoutCode(cat),
 	}
 	if rd.logger == nil {
 		rd.logger = slog.Default()
@@ -141,7 +143,7 @@ const (
 // classify maps err to its problem and outcome.
 func (rd *Renderer) classify(r *http.Request, err error) (*Error, *catalog.Code, outcome) {
 	if pe, ok := asType[*Error](err); ok {
-		code := rd.catalog.Ref(pe.Code)
+		code := rd.ref(pe.Code)
 		if code == nil {
 			return nil, rd.catalog.Ref(catalog.Internal), sanitize
 		}
@@ -158,6 +160,9 @@ func (rd *Renderer) classify(r *http.Request, err error) (*Error, *catalog.Code,
 	}
 	if _, ok := asType[*http.MaxBytesError](err); ok {
 		return nil, rd.catalog.Ref(catalog.PayloadTooLarge), answer
+	}
+	if pe := bodyFault(r, err); pe != nil {
+		return pe, rd.ref(pe.Code), answer
 	}
 	return nil, rd.catalog.Ref(catalog.Internal), sanitize
 }
