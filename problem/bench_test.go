@@ -1,6 +1,7 @@
 package problem_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -203,6 +204,41 @@ func BenchmarkEncodingJSON(b *testing.B) {
 				h.Set("X-Content-Type-Options", "nosniff")
 				w.WriteHeader(code.Status)
 				_, _ = w.Write(body)
+			}
+		})
+	}
+}
+
+// BenchmarkRenderObserved renders BenchmarkRender's 404 in the problem
+// envelope without an observer and with one, for the observer's cost; the
+// log limit is off so that every error goes the same way.
+func BenchmarkRenderObserved(b *testing.B) {
+	err := problem.New(catalog.NotFound, "Order 42 not found.")
+	var n int
+	for _, bm := range []struct {
+		name string
+		obs  problem.ErrorObserver
+	}{
+		{"none", nil},
+		{"observer", func(_ context.Context, ev problem.ErrorEvent) { n += ev.Status }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			rd, rerr := problem.NewRenderer(problem.Config{
+				Logger:         slog.New(slog.DiscardHandler),
+				ClientLogLimit: problem.NoLogLimit,
+				Observer:       bm.obs,
+			})
+			if rerr != nil {
+				b.Fatal(rerr)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/orders/42", nil)
+			r.Header.Set(problem.HeaderTraceparent, testTraceparent)
+			r = r.WithContext(problem.WithRequestStart(r.Context(), time.Now()))
+			w := &discardWriter{header: make(http.Header, 8)}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				rd.Write(w, r, err)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/faultline-go/faultline/catalog"
@@ -40,6 +41,10 @@ var chunkedErrors = [...]string{
 	"http: unexpected EOF reading trailer",
 	"http: suspiciously long trailer after chunked body",
 }
+
+// errorStringType is the dynamic type of errors.New's errors, which the
+// chunked reader's are.
+var errorStringType = reflect.TypeOf(errors.New(""))
 
 // requestTimeoutCode returns cat's REQUEST_TIMEOUT, or a code of the
 // renderer's own when cat has none.
@@ -118,8 +123,8 @@ func isChunkedError(err error) bool {
 		}
 		err = next
 	}
-	if err == nil {
-		return false
+	if err == nil || reflect.TypeOf(err) != errorStringType {
+		return false // not errors.New's type: not net/http's, and its Error is not called
 	}
 	msg := err.Error()
 	for _, s := range chunkedErrors {

@@ -41,9 +41,19 @@ type Config struct {
 	ServerErrorLevel slog.Leveler
 	// Extra are envelopes of the service's own, selectable by name.
 	Extra []Envelope
-	// Now returns the current time, for the tracked envelope's timestamp;
-	// nil means time.Now.
+	// Now returns the current time, for the tracked envelope's timestamp,
+	// the client-error log limit's seconds and ErrorEvent.Time; nil means
+	// time.Now.
 	Now func() time.Time
+	// ClientLogLimit bounds the records written for client errors (4xx):
+	// at most this many per code per second. Past it, the errors are
+	// counted, and the next record of the code written carries the count
+	// as suppressed. 0 means DefaultClientLogLimit; NoLogLimit (or any
+	// negative value) logs every one. 5xx are always logged.
+	ClientLogLimit int
+	// Observer, when set, is called for every rendered error (see
+	// ErrorObserver).
+	Observer ErrorObserver
 }
 
 // Environment variables read by ConfigFromEnv.

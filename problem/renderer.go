@@ -36,6 +36,8 @@ type Renderer struct {
 	now         func() time.Time
 	contentType []string // shared header value; never modified
 	reqTimeout  *catalog.Code
+	limit       *logLimiter   // nil: every client error is logged
+	observer    ErrorObserver // nil: none
 }
 
 // headerNoSniff is the shared X-Content-Type-Options value.
@@ -94,6 +96,8 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 		now:         cfg.Now,
 		contentType: []string{env.ContentType()},
 		reqTimeout:  requestTimeoutCode(cat),
+		limit:       newLogLimiter(cfg.ClientLogLimit),
+		observer:    cfg.Observer,
 	}
 	if rd.logger == nil {
 		rd.logger = slog.Default()
@@ -369,82 +373,6 @@ func ensureRequestID(h http.Header, st *reqctx.State) string {
 	st.IDHeader[0] = id
 	h[HeaderRequestID] = st.IDHeader[:]
 	return id
-}
-
-// log writes the record for one error response.
-func (rd *Renderer) log(r *http.Request, err error, p *Problem, committed bool) {
-	ctx := r.Context()
-	var level slog.Level
-	var msg string
-	switch {
-	case p.ExcID != "":
-		level, msg = slog.LevelError, "internal error"
-	case p.Status >= 500:
-		level, msg = rd.serverLevel.Level(), "server error"
-	default:
-		level, msg = rd.clientLevel.Level(), "client error"
-	}
-	if !rd.logger.Enabled(ctx, level) {
-		return
-	}
-	attrs := make([]slog.Attr, 0, 12)
-	attrs = append(attrs,
-		slog.Int("status", p.Status),
-		slog.String("code", p.Code.Name),
-		slog.String("request_id", p.RequestID),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-	)
-	if p.ExcID != "" {
-		attrs = append(attrs, slog.String("exc_id", p.ExcID))
-	} else {
-		attrs = append(attrs, slog.String("message", p.Message))
-	}
-	if p.ExcID != "" || errorCause(err) != nil {
-		attrs = append(attrs, slog.String("error", err.Error()), slog.String("error_chain", chain(err)))
-	}
-	var pan *PanicError
-	if errors.As(err, &pan) {
-		attrs = append(attrs, slog.String("panic", fmt.Sprint(pan.Value)), slog.String("stack", string(pan.Stack)))
-	}
-	if committed {
-		attrs = append(attrs, slog.Bool("committed", true))
-	}
-	rd.logger.LogAttrs(ctx, level, msg, attrs...)
-}
-
-// errorCause returns what err says beyond a plain *Error: its cause, or err
-// itself when it is no *Error at all.
-func errorCause(err error) error {
-	var pe *Error
-	if errors.As(err, &pe) {
-		return pe.Cause
-	}
-	return err
-}
-
-// chain lists the dynamic types of err's wrapping chain, outermost first.
-func chain(err error) string {
-	var b strings.Builder
-	for i := 0; err != nil && i < 16; i++ {
-		if i > 0 {
-			b.WriteString(" > ")
-		}
-		fmt.Fprintf(&b, "%T", err)
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			errs := u.Unwrap()
-			err = nil
-			if len(errs) > 0 {
-				err = errs[0]
-			}
-		default:
-			err = nil
-		}
-	}
-	return b.String()
 }
 
 // RetryAfterSeconds formats d as a Retry-After value: whole seconds, rounded
