@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-go/faultline/problem"
@@ -91,6 +92,11 @@ func TestLogFlood(t *testing.T) {
 	sent, statuses := flood(h, d)
 	t.Logf("%s flood: %d requests %v, %d records, %d bytes of log",
 		d, sent, statuses, out.records.Load(), out.bytes.Load())
+	// Three codes, each logged at most DefaultClientLogLimit times in
+	// each second the flood touches.
+	seconds := int64(d/time.Second) + 2
+	assert.LessOrEqual(t, out.records.Load(), 3*problem.DefaultClientLogLimit*seconds,
+		"records of a %s flood of three client-error codes", d)
 }
 
 // BenchmarkNotFound is the demo's 404 route beside a bare chi router's
