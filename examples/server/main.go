@@ -40,26 +40,45 @@ func main() {
 // run parses args, serves until ctx is done and shuts down gracefully. When
 // ready is not nil, the listening address is sent on it once serving.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
-	env, err := problem.ConfigFromEnv(nil)
-	if err != nil {
-		return err
-	}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	envelope := fs.String("envelope", or(env.Envelope, problem.EnvelopeProblem), "error envelope: flat, google, tracked or problem")
-	prefix := fs.String("prefix", or(env.Prefix, "BLUM"), "flat error code prefix")
+	envelope := fs.String("envelope", "", "error envelope: flat, google, tracked or problem (default $"+problem.EnvEnvelope+", else problem)")
+	prefix := fs.String("prefix", "", "flat error code prefix (default $"+problem.EnvPrefix+", else BLUM)")
 	maintenance := fs.Bool("maintenance", false, "answer every /v1 route with 503 UNAVAILABLE")
-	keys := fs.String("keys", "", `accepted key pairs, "key:secret,key2:secret2" (default the two demo pairs)`)
+	keys := fs.String("keys", "", `accepted key pairs, "key:secret,key2:secret2", separated by commas (default: the public demo pairs `+
+		demoKeysText()+`, for trying the demo out only)`)
 	deployEnv := fs.String("env", string(ratelimit.EnvSandbox), "deployment environment: sandbox (10 requests/s per key pair) or production (25/s)")
 	rps := fs.Int("rate", 0, "override the per-key-pair rate and burst (requests/s), for load tests")
-	redisURL := fs.String("redis", "", "keep rate limits on Redis, redis://host:port/db (default in memory)")
+	redisURL := fs.String("redis", "", "keep rate limits on Redis, at a URL of the form redis://host:port/db (default in memory)")
 	outage := fs.String("redis-outage", "open", "when Redis fails: open (admit), closed (503) or fallback (memory at half rate)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// A flag wins over its variable, so a bad variable is only an error
+	// when no flag overrides it.
+	env, err := problem.ConfigFromEnv(func(name string) (string, bool) {
+		if name == problem.EnvEnvelope && set["envelope"] || name == problem.EnvPrefix && set["prefix"] {
+			return "", false
+		}
+		return os.LookupEnv(name)
+	})
+	if err != nil {
+		return err
+	}
+	if !set["envelope"] {
+		*envelope = or(env.Envelope, problem.EnvelopeProblem)
+	}
+	if !set["prefix"] {
+		*prefix = or(env.Prefix, "BLUM")
+	}
+	if set["keys"] && strings.TrimSpace(*keys) == "" {
+		return fmt.Errorf("-keys is empty: give key:secret pairs, or leave -keys out for the public demo pairs")
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	cfg := env
@@ -77,7 +96,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if *redisURL != "" {
 		opts, err := redis.ParseURL(*redisURL)
 		if err != nil {
-			return fmt.Errorf("-redis: %w", err)
+			return fmt.Errorf("-redis %q: want a URL of the form redis://host:port/db, such as redis://127.0.0.1:6379/0: %w", *redisURL, err)
 		}
 		opts.ContextTimeoutEnabled = true
 		client := redis.NewClient(opts)
@@ -127,20 +146,35 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	return nil
 }
 
-// parseKeys reads -keys: comma-separated key:secret pairs.
+// parseKeys reads -keys: key:secret pairs separated by commas. A semicolon
+// is refused rather than taken into a secret, since it is the separator
+// people reach for instead of the comma.
 func parseKeys(v string) ([]keyPair, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
 	}
 	var pairs []keyPair
 	for _, item := range strings.Split(v, ",") {
+		n := len(pairs) + 1
+		if strings.Contains(item, ";") {
+			return nil, fmt.Errorf("-keys: pair %d contains ';': separate pairs with ',' (key:secret,key2:secret2)", n)
+		}
 		key, secret, ok := strings.Cut(strings.TrimSpace(item), ":")
 		if !ok || key == "" || secret == "" {
-			return nil, fmt.Errorf("-keys: each pair must be key:secret with neither empty (pair %d)", len(pairs)+1)
+			return nil, fmt.Errorf("-keys: each pair must be key:secret with neither empty (pair %d)", n)
 		}
 		pairs = append(pairs, keyPair{key, secret})
 	}
 	return pairs, nil
+}
+
+// demoKeysText lists the default key pairs as -keys would take them.
+func demoKeysText() string {
+	parts := make([]string, len(defaultKeys))
+	for i, k := range defaultKeys {
+		parts[i] = k.key + ":" + k.secret
+	}
+	return strings.Join(parts, ",")
 }
 
 // parseOutage reads -redis-outage.
