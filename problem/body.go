@@ -1,6 +1,7 @@
 package problem
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -97,10 +98,12 @@ func readFault(err error) *Error {
 // returned. A chunked-encoding error can only come from a request body. A
 // cut-short read or a timeout can come from anywhere (a database
 // connection), so they count only when the request's connection has failed
-// too: net/http cancels the request's context when a read from the client
-// connection fails, which is what a truncated body or a read timeout does.
+// too: net/http cancels the request's context (context.Canceled) when a read
+// from the client connection fails, which is what a truncated body or a
+// read timeout does. A context past its deadline (a Timeout middleware) is
+// the server running out of time, not the client's fault.
 func bodyFault(r *http.Request, err error) *Error {
-	if isChunkedError(err) || r.Context().Err() != nil {
+	if isChunkedError(err) || errors.Is(r.Context().Err(), context.Canceled) {
 		return readFault(err)
 	}
 	return nil

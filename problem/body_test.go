@@ -2,6 +2,7 @@ package problem_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -146,6 +147,14 @@ func TestBodyErrorsOfOtherOrigin(t *testing.T) {
 		rec := write(rd, "/orders", err)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code, "Write(%v) status", err)
 	}
+	// Past a server-side deadline, a backend's timeout is not the
+	// client's either.
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	req := httptest.NewRequest(http.MethodGet, "/orders", nil).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	rd.Write(rec, req, &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}})
+	assert.Equal(t, http.StatusInternalServerError, rec.Code, "Write(timeout) past the request's deadline: status")
 	for _, rec := range logs.records(t) {
 		assert.Equal(t, "ERROR", rec["level"], "level of %v", rec["error"])
 	}
