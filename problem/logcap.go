@@ -12,7 +12,8 @@ import (
 // escaping. A longer text is cut at a UTF-8 boundary and ends with a marker
 // saying how many bytes were cut: "…[truncated 20971008 bytes]".
 const (
-	// MaxLogTextBytes caps each error text, message and panic value.
+	// MaxLogTextBytes caps each error text, message and panic value, and
+	// the request's method and path.
 	MaxLogTextBytes = 8 << 10
 	// MaxLogStackBytes caps the stack of a recovered panic.
 	MaxLogStackBytes = 32 << 10

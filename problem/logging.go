@@ -50,8 +50,8 @@ func (rd *Renderer) attrs(r *http.Request, err error, p *Problem, ev *ErrorEvent
 		slog.Int("status", p.Status),
 		slog.String("code", p.Code.Name),
 		slog.String("request_id", p.RequestID),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("method", capText(r.Method, MaxLogTextBytes)),
+		slog.String("path", capText(r.URL.Path, MaxLogTextBytes)),
 	)
 	if ev.TraceID != "" {
 		attrs = append(attrs, slog.String("trace_id", ev.TraceID))

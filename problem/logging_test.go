@@ -1,6 +1,7 @@
 package problem_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -223,4 +224,24 @@ func TestClientLogLimitConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Len(t, logs.records(t), 10, "records of 1600 concurrent errors in one second, limit 10")
+}
+
+func TestPathCapped(t *testing.T) {
+	rd, logs := envRenderer(t, problem.EnvelopeFlat)
+	long := "/" + strings.Repeat("a", 100<<10)
+	write(rd, long, notFound())
+	req := httptest.NewRequest(http.MethodGet, long, nil)
+	ctx, cancel := context.WithCancel(req.Context())
+	cancel()
+	rd.Write(httptest.NewRecorder(), req.WithContext(ctx), fmt.Errorf("read: %w: %s", context.Canceled, strings.Repeat("x", 100<<10)))
+	recs := logs.records(t)
+	require.Len(t, recs, 2, "records of a 404 and a client gone")
+	assert.Equal(t, "client went away", recs[1]["msg"], "second record")
+	for _, r := range recs {
+		for _, attr := range []string{"path", "error"} {
+			if v, ok := r[attr].(string); ok {
+				assert.LessOrEqual(t, len(v), problem.MaxLogTextBytes+40, "%s record's %s is %d bytes", r["msg"], attr, len(v))
+			}
+		}
+	}
 }

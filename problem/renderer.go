@@ -237,7 +237,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	if out == gone {
 		rd.logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away",
 			slog.String("request_id", stateID(st)), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+			slog.String("path", capText(r.URL.Path, MaxLogTextBytes)), slog.String("error", errorText(err)))
 		return
 	}
 	committed := isCommitted(w, st)
