@@ -69,6 +69,7 @@ func TestPanicValueCapped(t *testing.T) {
 			line := logs.buf.Len()
 			assert.Less(t, line, 64<<10, "log line of a %s panic = %d bytes, want < 64 KiB", tt.name, line)
 			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("a 20 MB %s panic: %d bytes of log, %d bytes allocated", tt.name, line, alloc)
 			assert.Less(t, alloc, uint64(1<<20), "allocated %d bytes to answer a %s panic, want < 1 MiB", alloc, tt.name)
 
 			r := logs.only(t)
