@@ -135,6 +135,14 @@ func sendRaw(t *testing.T, addr string, tt brokenBody) *http.Response {
 	return resp
 }
 
+func TestLineTooLongIsTheClients(t *testing.T) {
+	// A chunk-size line over net/http's limit: a client error wherever
+	// the error is returned from.
+	rd, _ := newRenderer(t, problem.Config{}, slog.LevelInfo)
+	rec := write(rd, "/orders", fmt.Errorf("read body: %w", http.ErrLineTooLong))
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "Write(ErrLineTooLong) status")
+}
+
 func TestBodyErrorsOfOtherOrigin(t *testing.T) {
 	// A timeout or an unexpected EOF that a handler returns while the
 	// client's connection is fine came from elsewhere (a database): it is

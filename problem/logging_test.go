@@ -51,7 +51,12 @@ func TestPanicValueCapped(t *testing.T) {
 		{"error", newBigError(twentyMB), "eeee", "…[truncated " + strconv.Itoa(twentyMB-problem.MaxLogTextBytes) + " bytes]"},
 		{"Stringer", bigStringer{strings.Repeat("s", twentyMB)}, "ssss", "…[truncated " + strconv.Itoa(twentyMB-problem.MaxLogTextBytes) + " bytes]"},
 		{"slice", make([]int, twentyMB/8), "[0 0 0", " more elements]"},
+		{"named string", label(big), "xxxx", "…[truncated " + strconv.Itoa(twentyMB-problem.MaxLogTextBytes) + " bytes]"},
+		{"map", bigMap(), "map[int]int with ", " entries"},
+		{"small slice", []string{"a", "b"}, "[a b]", "[a b]"},
+		{"small bytes", []byte("abc"), "abc", "abc"},
 		{"small struct", struct{ A, B int }{1, 2}, "{1 2}", "{1 2}"},
+		{"panicking String", (*nilStringer)(nil), "%!v(PANIC=", ")"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +84,22 @@ func TestPanicValueCapped(t *testing.T) {
 			assert.NotContains(t, r, "error", "the panic value is logged once")
 		})
 	}
+}
+
+// label is a string type of its own, which a type switch on string misses.
+type label string
+
+// nilStringer's String panics on a nil receiver.
+type nilStringer struct{ s string }
+
+func (n *nilStringer) String() string { return n.s }
+
+func bigMap() map[int]int {
+	m := make(map[int]int, 1000)
+	for i := 0; i < 1000; i++ {
+		m[i] = i
+	}
+	return m
 }
 
 func tail(s string) string {
