@@ -37,9 +37,16 @@ func main() {
 	}
 }
 
-// run parses args, serves until ctx is done and shuts down gracefully. When
-// ready is not nil, the listening address is sent on it once serving.
-func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+// options are the demo's command line, parsed and checked.
+type options struct {
+	addr     string
+	server   serverConfig // without a Logger or a Store
+	redisURL string       // "" for limits in memory
+}
+
+// parseFlags reads the demo's flags from args, and the FAULTLINE_*
+// variables through lookup for the settings no flag gives.
+func parseFlags(args []string, stderr io.Writer, lookup func(string) (string, bool)) (options, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
@@ -53,53 +60,64 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	redisURL := fs.String("redis", "", "keep rate limits on Redis, at a URL of the form redis://host:port/db (default in memory)")
 	outage := fs.String("redis-outage", "open", "when Redis fails: open (admit), closed (503) or fallback (memory at half rate)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return options{}, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return options{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	// A flag wins over its variable, so a bad variable is only an error
 	// when no flag overrides it.
-	env, err := problem.ConfigFromEnv(func(name string) (string, bool) {
+	cfg, err := problem.ConfigFromEnv(func(name string) (string, bool) {
 		if name == problem.EnvEnvelope && set["envelope"] || name == problem.EnvPrefix && set["prefix"] {
 			return "", false
 		}
-		return os.LookupEnv(name)
+		return lookup(name)
 	})
+	if err != nil {
+		return options{}, err
+	}
+	if set["envelope"] {
+		cfg.Envelope = *envelope
+	}
+	if set["prefix"] {
+		cfg.Prefix = *prefix
+	}
+	cfg.Envelope, cfg.Prefix = or(cfg.Envelope, problem.EnvelopeProblem), or(cfg.Prefix, "BLUM")
+	if set["keys"] && strings.TrimSpace(*keys) == "" {
+		return options{}, fmt.Errorf("-keys is empty: give key:secret pairs, or leave -keys out for the public demo pairs")
+	}
+	if *rps < 0 {
+		return options{}, fmt.Errorf("-rate %d: want a positive number of requests per second", *rps)
+	}
+	sc := serverConfig{Problem: cfg, Maintenance: *maintenance, Env: ratelimit.Environment(*deployEnv), Rate: *rps}
+	if sc.Keys, err = parseKeys(*keys); err != nil {
+		return options{}, err
+	}
+	if sc.Outage, err = parseOutage(*outage); err != nil {
+		return options{}, err
+	}
+	return options{addr: *addr, server: sc, redisURL: *redisURL}, nil
+}
+
+// run parses args, serves until ctx is done and shuts down gracefully. When
+// ready is not nil, the listening address is sent on it once serving.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	opts, err := parseFlags(args, stderr, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	if !set["envelope"] {
-		*envelope = or(env.Envelope, problem.EnvelopeProblem)
-	}
-	if !set["prefix"] {
-		*prefix = or(env.Prefix, "BLUM")
-	}
-	if set["keys"] && strings.TrimSpace(*keys) == "" {
-		return fmt.Errorf("-keys is empty: give key:secret pairs, or leave -keys out for the public demo pairs")
-	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	cfg := env
-	cfg.Envelope, cfg.Prefix, cfg.Logger = *envelope, *prefix, logger
-	sc := serverConfig{Problem: cfg, Maintenance: *maintenance, Env: ratelimit.Environment(*deployEnv), Rate: *rps}
-	if *rps < 0 {
-		return fmt.Errorf("-rate %d: want a positive number of requests per second", *rps)
-	}
-	if sc.Keys, err = parseKeys(*keys); err != nil {
-		return err
-	}
-	if sc.Outage, err = parseOutage(*outage); err != nil {
-		return err
-	}
-	if *redisURL != "" {
-		opts, err := redis.ParseURL(*redisURL)
+	sc := opts.server
+	sc.Problem.Logger = logger
+	if opts.redisURL != "" {
+		ropts, err := redis.ParseURL(opts.redisURL)
 		if err != nil {
-			return fmt.Errorf("-redis %q: want a URL of the form redis://host:port/db, such as redis://127.0.0.1:6379/0: %w", *redisURL, err)
+			return fmt.Errorf("-redis %q: want a URL of the form redis://host:port/db, such as redis://127.0.0.1:6379/0: %w", opts.redisURL, err)
 		}
-		opts.ContextTimeoutEnabled = true
-		client := redis.NewClient(opts)
+		ropts.ContextTimeoutEnabled = true
+		client := redis.NewClient(ropts)
 		defer client.Close()
 		if sc.Store, err = ratelimit.NewRedisStore(client, ratelimit.RedisConfig{}); err != nil {
 			return err
@@ -111,7 +129,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	defer h.Close()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		return err
 	}
@@ -124,7 +142,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "envelope", cfg.Envelope, "prefix", cfg.Prefix)
+	logger.Info("listening", "addr", ln.Addr().String(), "envelope", sc.Problem.Envelope, "prefix", sc.Problem.Prefix)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -18,7 +18,9 @@ package main
 //     the response: headers not shown and the body are then not checked.
 //   - The demo runs in the envelope the response shows (its Content-Type
 //     and the shape of its body); other demo flags go in a shell comment at
-//     the end of the curl line: "$ curl -i ... # -maintenance".
+//     the end of the curl line: "$ curl -i ... # -maintenance". Each block
+//     gets a fresh demo whose rate limits stand still in time, so the
+//     requests of a session are as quick as the README says.
 //   - A ```json block holding a log record (an object with "level" and
 //     "msg") is the record the demo logs for the request just above it.
 //   - "<!-- readme-check: NAME -->" on the line before a block runs it

@@ -22,6 +22,7 @@ import (
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/middleware"
 	"github.com/faultline-go/faultline/problem"
+	"github.com/faultline-go/faultline/ratelimit"
 )
 
 // readmePath is the README whose examples TestREADMEExamples checks.
@@ -61,8 +62,10 @@ func quickstartHandler(logger *slog.Logger) http.Handler {
 
 // TestREADMEExamples sends every example request of README.md to the demo
 // (or the handler its block names) and checks that the response, and the log
-// record where one is shown, is the one README.md shows. The format is
-// described at the top of readme_parse_test.go.
+// record where one is shown, is the one README.md shows. The demo is built
+// from its flags as run builds it, with the FAULTLINE_* variables unset and
+// its rate limits in memory on a frozen clock. The format is described at
+// the top of readme_parse_test.go.
 func TestREADMEExamples(t *testing.T) {
 	clearEnv(t)
 	md, err := os.ReadFile(readmePath)
@@ -138,12 +141,31 @@ func startTarget(t *testing.T, s session) (string, *syncBuffer) {
 			s.line, flags[i+1], env)
 		env = ""
 	}
-	args := append([]string{"-addr", "127.0.0.1:0"}, flags...)
+	args := flags
 	if env != "" {
-		args = append(args, "-envelope", env)
+		args = append(args[:len(args):len(args)], "-envelope", env)
 	}
-	rn := startRun(t, args...)
-	return "http://" + rn.addr, rn.stderr
+	noEnv := func(string) (string, bool) { return "", false }
+	opts, err := parseFlags(args, io.Discard, noEnv)
+	require.NoError(t, err, "README.md:%d: demo flags %q", s.line, args)
+	require.Empty(t, opts.redisURL, "README.md:%d: the check keeps limits in memory", s.line)
+	logs := new(syncBuffer)
+	sc := opts.server
+	sc.Problem.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	// Limits on a frozen clock: a session's requests fall in one instant,
+	// as the README's quick succession of requests does, however slowly
+	// the machine runs them.
+	mem := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	t.Cleanup(func() { _ = mem.Close() })
+	sc.Store = frozenStore{mem, time.Unix(1_800_000_000, 0)}
+	h, err := newServer(sc)
+	require.NoError(t, err, "README.md:%d: newServer", s.line)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = h.Close()
+	})
+	return srv.URL, logs
 }
 
 func cmp(a, b string) string {
