@@ -23,8 +23,8 @@
 //  6. Route pieces (Timeout, route limits) and the handler, adapted with
 //     Handle when it returns an error.
 //
-// Stack mounts 1 and 2, and whatever of 3 to 5 is passed to it, in that
-// order, in one call. A piece mounted above Recover finds no renderer: it
+// Stack mounts 1 and 2 and then the pieces passed to it, in the order
+// given (3 to 5 above, those a service uses), in one call. A piece mounted above Recover finds no renderer: it
 // answers through a default one (the problem envelope, slog.Default()),
 // and problem.Write says so once per piece in the log.
 //
