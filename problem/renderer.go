@@ -34,8 +34,8 @@ type Renderer struct {
 	clientLevel slog.Leveler
 	serverLevel slog.Leveler
 	now         func() time.Time
-	contentType []string // shared header value; never modified
-	reqTimeout  *catalog.Code
+	contentType []string      // shared header value; never modified
+	reqTimeout  *catalog.Code // CodeRequestTimeout: the catalog's, or the renderer's own
 	limit       *logLimiter   // nil: every client error is logged
 	observer    ErrorObserver // nil: none
 }
@@ -225,8 +225,10 @@ var contentHeaders = [...]string{"Content-Length", "Content-Encoding", "Content-
 // Write answers the request with err in the configured envelope; a nil err
 // writes nothing. A *Error is answered as it says; any other error becomes a
 // sanitized 500, except context.DeadlineExceeded (504 DEADLINE_EXCEEDED),
-// *http.MaxBytesError (413) and a client that went away (logged at DEBUG,
-// nothing written). If the response was already committed, Write only logs.
+// *http.MaxBytesError (413), a request body the client broke (400, or 408
+// REQUEST_TIMEOUT for a read timeout; see Decoder.Decode) and a client that
+// went away (logged at DEBUG, nothing written). If the response was already
+// committed, Write only logs.
 // HEAD requests get the headers without a body.
 func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
