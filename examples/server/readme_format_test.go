@@ -14,12 +14,12 @@ const formatSample = "Intro.\n\n```sh\ncurl -i -u k:s -H 'Content-Type: applicat
 	"$ curl -I http://h/b\nHTTP/1.1 200 OK\n...\n```\n\n" +
 	"```json\n{\"level\": \"INFO\", \"msg\": \"client error\"}\n```\n\n```go\nfmt.Println(\"$ curl -i not an example\")\n```\n"
 
-func TestReadmeSessionsFormat(t *testing.T) {
-	sessions, err := readmeSessions(formatSample)
+func TestReadmeTranscriptsFormat(t *testing.T) {
+	transcripts, err := readmeTranscripts(formatSample)
 	require.NoError(t, err)
-	require.Len(t, sessions, 2, "sessions")
+	require.Len(t, transcripts, 2, "transcripts")
 
-	order := sessions[0]
+	order := transcripts[0]
 	assert.Equal(t, 8, order.line, "line of the response block")
 	require.Len(t, order.steps, 1)
 	assert.Equal(t, curlCmd{method: "POST", url: "http://h/v1/orders", user: "k:s",
@@ -27,9 +27,9 @@ func TestReadmeSessionsFormat(t *testing.T) {
 	assert.Equal(t, respExample{status: "400 Bad Request", header: [][2]string{{"Content-Type", "application/json; charset=utf-8"}},
 		body: "{\n  \"code\": \"X\"\n}"}, order.steps[0].resp, "response block")
 
-	quick := sessions[1]
+	quick := transcripts[1]
 	assert.Equal(t, "quickstart", quick.target, "target of a readme-check comment")
-	require.Len(t, quick.steps, 2, "steps of a session block")
+	require.Len(t, quick.steps, 2, "steps of a transcript block")
 	assert.Equal(t, []string{"-maintenance"}, quick.steps[0].curl.flags, "flags of the shell comment")
 	assert.Equal(t, respExample{status: "404 Not Found", header: [][2]string{{"X-A", "1"}}, body: "{}"}, quick.steps[0].resp, "first response")
 	assert.Equal(t, "HEAD", quick.steps[1].curl.method, "curl -I")
@@ -37,7 +37,7 @@ func TestReadmeSessionsFormat(t *testing.T) {
 	assert.JSONEq(t, `{"level":"INFO","msg":"client error"}`, quick.steps[1].resp.logJSON, "log record of the last request")
 }
 
-func TestReadmeSessionsErrors(t *testing.T) {
+func TestReadmeTranscriptsErrors(t *testing.T) {
 	tests := []struct{ name, md, want string }{
 		{"response without a request", "```\nHTTP/1.1 200 OK\n```\n", "no curl command above it"},
 		{"unknown curl option", "```\n$ curl --compressed http://h/\nHTTP/1.1 200 OK\n```\n", "--compressed"},
@@ -49,8 +49,8 @@ func TestReadmeSessionsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := readmeSessions(tt.md)
-			assert.ErrorContains(t, err, tt.want, "readmeSessions(%q)", tt.md)
+			_, err := readmeTranscripts(tt.md)
+			assert.ErrorContains(t, err, tt.want, "readmeTranscripts(%q)", tt.md)
 		})
 	}
 }

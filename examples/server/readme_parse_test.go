@@ -10,7 +10,7 @@ package main
 //     lines follow, "Name: value", then a blank line and the body, which
 //     may be pretty-printed JSON. It answers the last curl command above it
 //     in a ```sh block.
-//   - A fenced code block whose lines start with "$ curl" is a session:
+//   - A fenced code block whose lines start with "$ curl" is a transcript:
 //     each "$ curl ..." line is a request, and the lines up to the next
 //     "$" line are its response, in the same form.
 //   - A response lists every header the demo sends but Date and
@@ -20,7 +20,7 @@ package main
 //     and the shape of its body); other demo flags go in a shell comment at
 //     the end of the curl line: "$ curl -i ... # -maintenance". Each block
 //     gets a fresh demo whose rate limits stand still in time, so the
-//     requests of a session are as quick as the README says.
+//     requests of a transcript are as quick as the README says.
 //   - A ```json block holding a log record (an object with "level" and
 //     "msg") is the record the demo logs for the request just above it.
 //   - "<!-- readme-check: NAME -->" on the line before a block runs it
@@ -54,16 +54,16 @@ type respExample struct {
 	logJSON string      // the log record the README shows for it, if any
 }
 
-// step is one request of a session and the response the README shows.
+// step is one request of a transcript and the response the README shows.
 type step struct {
 	line int // of the response in README.md
 	curl curlCmd
 	resp respExample
 }
 
-// session is what runs against one fresh demo: a block's requests, in
+// transcript is what runs against one fresh demo: a block's requests, in
 // order.
-type session struct {
+type transcript struct {
 	line   int // of the block in README.md
 	target string
 	steps  []step
@@ -102,9 +102,9 @@ func fences(md string) []fence {
 	return out
 }
 
-// readmeSessions reads the examples out of md.
-func readmeSessions(md string) ([]session, error) {
-	var out []session
+// readmeTranscripts reads the examples out of md.
+func readmeTranscripts(md string) ([]transcript, error) {
+	var out []transcript
 	var pending *curlCmd // the last curl of a ```sh block
 	for _, f := range fences(md) {
 		switch {
@@ -122,7 +122,7 @@ func readmeSessions(md string) ([]session, error) {
 			last := &out[len(out)-1]
 			last.steps[len(last.steps)-1].resp.logJSON = strings.Join(f.lines, "\n")
 		case f.lang == "" || f.lang == "http":
-			s, err := blockSession(f, pending)
+			s, err := blockTranscript(f, pending)
 			if err != nil {
 				return nil, err
 			}
@@ -134,10 +134,10 @@ func readmeSessions(md string) ([]session, error) {
 	return out, nil
 }
 
-// blockSession reads a plain block: a session of "$ curl" lines, a
+// blockTranscript reads a plain block: a transcript of "$ curl" lines, a
 // response to pending, or neither (nil).
-func blockSession(f fence, pending *curlCmd) (*session, error) {
-	s := &session{line: f.line, target: f.directive}
+func blockTranscript(f fence, pending *curlCmd) (*transcript, error) {
+	s := &transcript{line: f.line, target: f.directive}
 	if len(f.lines) > 0 && strings.HasPrefix(f.lines[0], "HTTP/") {
 		if pending == nil {
 			return nil, fmt.Errorf("README.md:%d: a response with no curl command above it", f.line)

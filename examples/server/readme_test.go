@@ -70,11 +70,11 @@ func TestREADMEExamples(t *testing.T) {
 	clearEnv(t)
 	md, err := os.ReadFile(readmePath)
 	require.NoError(t, err)
-	sessions, err := readmeSessions(string(md))
+	transcripts, err := readmeTranscripts(string(md))
 	require.NoError(t, err, "reading the examples of README.md")
-	require.NotEmpty(t, sessions, "README.md has no examples")
-	for _, s := range sessions {
-		t.Run(fmt.Sprintf("README.md:%d", s.line), func(t *testing.T) { runSession(t, s) })
+	require.NotEmpty(t, transcripts, "README.md has no examples")
+	for _, s := range transcripts {
+		t.Run(fmt.Sprintf("README.md:%d", s.line), func(t *testing.T) { runTranscript(t, s) })
 	}
 }
 
@@ -97,8 +97,8 @@ func TestREADMEQuickstartCode(t *testing.T) {
 	}
 }
 
-// runSession runs s's requests, in order, against a fresh demo.
-func runSession(t *testing.T, s session) {
+// runTranscript runs s's requests, in order, against a fresh demo.
+func runTranscript(t *testing.T, s transcript) {
 	base, logs := startTarget(t, s)
 	client := &http.Client{
 		Timeout:       10 * time.Second,
@@ -119,7 +119,7 @@ func runSession(t *testing.T, s session) {
 }
 
 // startTarget serves s's target and returns its base URL and log.
-func startTarget(t *testing.T, s session) (string, *syncBuffer) {
+func startTarget(t *testing.T, s transcript) (string, *syncBuffer) {
 	t.Helper()
 	if s.target != "" {
 		h, ok := readmeTargets[s.target]
@@ -132,7 +132,7 @@ func startTarget(t *testing.T, s session) (string, *syncBuffer) {
 	env := ""
 	for _, st := range s.steps {
 		e := envelopeOf(st.resp)
-		require.True(t, env == "" || e == "" || e == env, "README.md:%d: one session shows the %s and %s envelopes", s.line, env, e)
+		require.True(t, env == "" || e == "" || e == env, "README.md:%d: one transcript shows the %s and %s envelopes", s.line, env, e)
 		env = cmp(env, e)
 	}
 	flags := s.steps[0].curl.flags
@@ -152,7 +152,7 @@ func startTarget(t *testing.T, s session) (string, *syncBuffer) {
 	logs := new(syncBuffer)
 	sc := opts.server
 	sc.Problem.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	// Limits on a frozen clock: a session's requests fall in one instant,
+	// Limits on a frozen clock: a transcript's requests fall in one instant,
 	// as the README's quick succession of requests does, however slowly
 	// the machine runs them.
 	mem := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
