@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -234,6 +235,35 @@ func BenchmarkRenderObserved(b *testing.B) {
 			r := httptest.NewRequest(http.MethodGet, "/orders/42", nil)
 			r.Header.Set(problem.HeaderTraceparent, testTraceparent)
 			r = r.WithContext(problem.WithRequestStart(r.Context(), time.Now()))
+			w := &discardWriter{header: make(http.Header, 8)}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				rd.Write(w, r, err)
+			}
+		})
+	}
+}
+
+// BenchmarkRenderLogged renders BenchmarkRender's 404 in the problem
+// envelope with a JSON logger writing to io.Discard: every record written
+// (NoLogLimit), and past the client-error limit, where the record is
+// counted instead of built.
+func BenchmarkRenderLogged(b *testing.B) {
+	err := problem.New(catalog.NotFound, "Order 42 not found.")
+	for _, bm := range []struct {
+		name  string
+		limit int
+	}{{"every record", problem.NoLogLimit}, {"limited", 0}} {
+		b.Run(bm.name, func(b *testing.B) {
+			rd, rerr := problem.NewRenderer(problem.Config{
+				Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
+				ClientLogLimit: bm.limit,
+			})
+			if rerr != nil {
+				b.Fatal(rerr)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/orders/42", nil)
 			w := &discardWriter{header: make(http.Header, 8)}
 			b.ReportAllocs()
 			for b.Loop() {
