@@ -17,7 +17,8 @@ import (
 //     limiting (a ratelimit Limiter's Handler), which keys on the
 //     principal. Nil entries are skipped.
 //
-// When rd has an ErrorObserver, Stack also records when each request
+// A nil rd keeps the renderer already in the request, as Recover(nil)
+// does. When rd has an ErrorObserver, Stack also records when each request
 // started, for ErrorEvent.Latency; otherwise it costs nothing more than its
 // pieces. Mount it first (r.Use(middleware.Stack(rd))), and put
 // authentication and limits either in inner or on a sub-router below it;

@@ -153,3 +153,11 @@ func TestKeyAuthAboveStack(t *testing.T) {
 	rec = serve(middleware.Stack(rd, middleware.KeyAuth(keys))(http.NotFoundHandler()), http.MethodGet, "/x")
 	assert.Equal(t, problem.ContentTypeJSON, rec.Header().Get("Content-Type"), "Content-Type inside the stack")
 }
+
+func TestStackNilRendererKeepsTheOuterOne(t *testing.T) {
+	outer, logs := newRenderer(t, problem.EnvelopeFlat)
+	h := middleware.Stack(outer)(middleware.Stack(nil)(http.HandlerFunc(middleware.NotFound)))
+	rec := serve(h, http.MethodGet, "/x")
+	requireError(t, outer, problem.EnvelopeFlat, rec, http.StatusNotFound, catalog.NotFound)
+	assert.Len(t, logs.records(t), 1, "records in the outer stack's logger")
+}
