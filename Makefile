@@ -65,6 +65,7 @@ fuzz:
 	$(GO) test ./problem -run '^$$' -fuzz '^FuzzInstance$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./problem -run '^$$' -fuzz '^FuzzAcceptWeights$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./problem -run '^$$' -fuzz '^FuzzRenderStandards$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./problem -run '^$$' -fuzz '^FuzzParseTraceparent$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./middleware -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./catalog -run '^$$' -fuzz '^FuzzParseSnapshot$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./catalog/reference -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME)

@@ -62,6 +62,8 @@ func builtins() []Code {
 			Resolution: "Verify the URL and that the id exists and belongs to your tenant."},
 		{Name: MethodNotAllowed, Status: 405, Message: "Method not allowed.",
 			Resolution: "Retry with one of the methods listed in the Allow header."},
+		{Name: RequestTimeout, Status: 408, Retryable: true, Message: "The request body did not arrive in time.",
+			Resolution: "Send the whole body promptly; retry on a connection that is not stalled."},
 		{Name: Conflict, Status: 409, Message: "Resource state conflict.",
 			Resolution: "Fetch the current state of the resource and resolve the conflict."},
 		{Name: PayloadTooLarge, Status: 413, Message: "Request body too large.", Metadata: []string{"limit"},

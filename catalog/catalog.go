@@ -1,7 +1,3 @@
-// Package catalog defines the error codes a service can answer with: each
-// code's canonical name, HTTP status, name in every envelope, retryability,
-// default message and resolution, plus user registration and rendering of the
-// catalog as reference documentation.
 package catalog
 
 import (
@@ -61,6 +57,7 @@ const (
 	PermissionDenied     = "PERMISSION_DENIED"
 	NotFound             = "NOT_FOUND"
 	MethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	RequestTimeout       = "REQUEST_TIMEOUT"
 	Conflict             = "CONFLICT"
 	PayloadTooLarge      = "PAYLOAD_TOO_LARGE"
 	UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"

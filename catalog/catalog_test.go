@@ -15,7 +15,7 @@ import (
 )
 
 // builtinCount is the number of built-in codes.
-const builtinCount = 18
+const builtinCount = 19
 
 func TestBuiltins(t *testing.T) {
 	c := catalog.MustNew("BLUM")
@@ -35,6 +35,7 @@ func TestBuiltins(t *testing.T) {
 		{catalog.PermissionDenied, 403, "BLUM-403-001", "FORBIDDEN", false},
 		{catalog.NotFound, 404, "BLUM-404-001", "NOT_FOUND", false},
 		{catalog.MethodNotAllowed, 405, "BLUM-405-001", "METHOD_NOT_ALLOWED", false},
+		{catalog.RequestTimeout, 408, "BLUM-408-001", "REQUEST_TIMEOUT", true},
 		{catalog.Conflict, 409, "BLUM-409-001", "CONFLICT", false},
 		{catalog.PayloadTooLarge, 413, "BLUM-413-001", "PAYLOAD_TOO_LARGE", false},
 		{catalog.UnsupportedMediaType, 415, "BLUM-415-001", "UNSUPPORTED_MEDIA_TYPE", false},
@@ -227,13 +228,13 @@ func TestCodesOrder(t *testing.T) {
 	want := []string{
 		"BLUM-400-001", "BLUM-400-002", "BLUM-400-003",
 		"BLUM-401-001", "BLUM-401-002", "BLUM-401-003",
-		"BLUM-403-001", "BLUM-404-001", "BLUM-405-001",
+		"BLUM-403-001", "BLUM-404-001", "BLUM-405-001", "BLUM-408-001",
 		"BLUM-409-001", "BLUM-409-002", "BLUM-409-009",
 		"BLUM-413-001", "BLUM-415-001", "BLUM-418-001", "BLUM-422-001",
 		"BLUM-429-001", "BLUM-500-001", "BLUM-502-001", "BLUM-503-001", "BLUM-504-001",
 	}
 	assert.Equal(t, want, got, "Codes() flat codes = %v, want %v", got, want)
-	assert.Equal(t, "EARLY_CONFLICT", codes[10].Name, "Codes()[10].Name = %q, want %q", codes[10].Name, "EARLY_CONFLICT")
+	assert.Equal(t, "EARLY_CONFLICT", codes[11].Name, "Codes()[11].Name = %q, want %q", codes[11].Name, "EARLY_CONFLICT")
 	assert.True(t, slices.IsSortedFunc(codes, func(a, b catalog.Code) int {
 		if a.Status != b.Status {
 			return a.Status - b.Status

@@ -24,7 +24,7 @@ func ExampleNew() {
 	limited, _ := c.Lookup(catalog.ResourceExhausted)
 	fmt.Println(limited.Flat, limited.Tracked, "retryable:", limited.Retryable)
 	// Output:
-	// 18 built-in codes
+	// 19 built-in codes
 	// flat:    BLUM-404-001
 	// google:  NOT_FOUND
 	// tracked: NOT_FOUND

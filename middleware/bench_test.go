@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -59,12 +60,25 @@ func BenchmarkChiRequestIDRecoverer(b *testing.B) {
 	benchServe(b, chimw.RequestID(chimw.Recoverer(benchHandler)), http.StatusOK)
 }
 
-// BenchmarkStack is faultline's RequestID and Recover around the handler; it
-// must be no slower than BenchmarkChiRequestIDRecoverer and allocate no
-// more.
+// BenchmarkStack is faultline's Stack (RequestID and Recover) around the
+// handler; it must be no slower than BenchmarkChiRequestIDRecoverer and
+// allocate no more.
 func BenchmarkStack(b *testing.B) {
 	rd := benchRenderer(b, problem.EnvelopeProblem)
-	benchServe(b, middleware.RequestID(middleware.Recover(rd)(benchHandler)), http.StatusOK)
+	benchServe(b, middleware.Stack(rd)(benchHandler), http.StatusOK)
+}
+
+// BenchmarkStackObserved is BenchmarkStack with an error observer, for
+// which Stack records each request's start.
+func BenchmarkStackObserved(b *testing.B) {
+	rd, err := problem.NewRenderer(problem.Config{
+		Logger:   slog.New(slog.DiscardHandler),
+		Observer: func(context.Context, problem.ErrorEvent) {},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchServe(b, middleware.Stack(rd)(benchHandler), http.StatusOK)
 }
 
 // BenchmarkStackIncomingID is BenchmarkStack with a valid incoming

@@ -1,8 +1,10 @@
 package problem_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -203,6 +205,70 @@ func BenchmarkEncodingJSON(b *testing.B) {
 				h.Set("X-Content-Type-Options", "nosniff")
 				w.WriteHeader(code.Status)
 				_, _ = w.Write(body)
+			}
+		})
+	}
+}
+
+// BenchmarkRenderObserved renders BenchmarkRender's 404 in the problem
+// envelope without an observer and with one, for the observer's cost; the
+// log limit is off so that every error goes the same way.
+func BenchmarkRenderObserved(b *testing.B) {
+	err := problem.New(catalog.NotFound, "Order 42 not found.")
+	var n int
+	for _, bm := range []struct {
+		name string
+		obs  problem.ErrorObserver
+	}{
+		{"none", nil},
+		{"observer", func(_ context.Context, ev problem.ErrorEvent) { n += ev.Status }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			rd, rerr := problem.NewRenderer(problem.Config{
+				Logger:         slog.New(slog.DiscardHandler),
+				ClientLogLimit: problem.NoLogLimit,
+				Observer:       bm.obs,
+			})
+			if rerr != nil {
+				b.Fatal(rerr)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/orders/42", nil)
+			r.Header.Set(problem.HeaderTraceparent, testTraceparent)
+			r = r.WithContext(problem.WithRequestStart(r.Context(), time.Now()))
+			w := &discardWriter{header: make(http.Header, 8)}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				rd.Write(w, r, err)
+			}
+		})
+	}
+}
+
+// BenchmarkRenderLogged renders BenchmarkRender's 404 in the problem
+// envelope with a JSON logger writing to io.Discard: every record written
+// (NoLogLimit), and past the client-error limit, where the record is
+// counted instead of built.
+func BenchmarkRenderLogged(b *testing.B) {
+	err := problem.New(catalog.NotFound, "Order 42 not found.")
+	for _, bm := range []struct {
+		name  string
+		limit int
+	}{{"every record", problem.NoLogLimit}, {"limited", 0}} {
+		b.Run(bm.name, func(b *testing.B) {
+			rd, rerr := problem.NewRenderer(problem.Config{
+				Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
+				ClientLogLimit: bm.limit,
+			})
+			if rerr != nil {
+				b.Fatal(rerr)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/orders/42", nil)
+			w := &discardWriter{header: make(http.Header, 8)}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				rd.Write(w, r, err)
 			}
 		})
 	}

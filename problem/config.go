@@ -61,8 +61,9 @@ type Config struct {
 	ServerErrorLevel slog.Leveler
 	// Extra are envelopes of the service's own, selectable by name.
 	Extra []Envelope
-	// Now returns the current time, for the tracked envelope's timestamp;
-	// nil means time.Now.
+	// Now returns the current time, for the tracked envelope's timestamp,
+	// the client-error log limit's seconds and ErrorEvent.Time; nil means
+	// time.Now.
 	Now func() time.Time
 	// ErrorDomain is the domain of the google.rpc.ErrorInfo the
 	// google-strict envelope sends: the service's name in DNS form
@@ -70,6 +71,15 @@ type Config struct {
 	// across services. Required by the google-strict envelope; at most 255
 	// printable ASCII characters without spaces.
 	ErrorDomain string
+	// ClientLogLimit bounds the records written for client errors (4xx):
+	// at most this many per code per second. Past it, the errors are
+	// counted, and the next record of the code written carries the count
+	// as suppressed. 0 means DefaultClientLogLimit; NoLogLimit (or any
+	// negative value) logs every one. 5xx are always logged.
+	ClientLogLimit int
+	// Observer, when set, is called for every rendered error (see
+	// ErrorObserver).
+	Observer ErrorObserver
 }
 
 // Environment variables read by ConfigFromEnv.

@@ -26,6 +26,56 @@ func TestFromContext(t *testing.T) {
 	assert.Same(t, other, problem.FromContext(ctx), "FromContext after a second NewContext")
 }
 
+func TestNewContextLeavesParentUnchanged(t *testing.T) {
+	flat, _ := envRenderer(t, problem.EnvelopeFlat)
+	google, _ := envRenderer(t, problem.EnvelopeGoogle)
+	tests := []struct {
+		name   string
+		parent func() context.Context
+		want   *problem.Renderer // the parent's renderer, before and after
+	}{
+		{"no state", context.Background, nil},
+		{"renderer", func() context.Context { return problem.NewContext(context.Background(), flat) }, flat},
+		{"request state from middleware", func() context.Context {
+			var ctx context.Context
+			req := httptest.NewRequest(http.MethodGet, "/x", nil)
+			req.Header.Set(problem.HeaderRequestID, testRequestID)
+			middleware.RequestID(middleware.Recover(flat)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				ctx = r.Context()
+			}))).ServeHTTP(httptest.NewRecorder(), req)
+			return ctx
+		}, flat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent := tt.parent()
+			id := middleware.RequestIDFromContext(parent)
+			child := problem.NewContext(parent, google)
+
+			assert.NotEqual(t, parent, child, "NewContext(parent, rd) returned parent")
+			assert.Same(t, google, problem.FromContext(child), "FromContext(child)")
+			assert.Equal(t, tt.want, problem.FromContext(parent), "FromContext(parent) after NewContext(parent, rd)")
+			assert.Equal(t, id, middleware.RequestIDFromContext(parent), "request id of parent")
+			assert.Equal(t, id, middleware.RequestIDFromContext(child), "request id of child")
+		})
+	}
+}
+
+func TestNewContextRequestKeepsRecoverWriter(t *testing.T) {
+	// A handler behind Recover switches renderer for one error: the
+	// response goes through the new renderer, and a panic afterwards is
+	// still answered by Recover's.
+	flat, _ := envRenderer(t, problem.EnvelopeFlat)
+	google, _ := envRenderer(t, problem.EnvelopeGoogle)
+	rec := httptest.NewRecorder()
+	middleware.Recover(flat)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r.WithContext(problem.NewContext(r.Context(), google)), notFound())
+		assert.Same(t, flat, problem.FromContext(r.Context()), "FromContext(r) after NewContext")
+	})).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	assert.Equal(t, http.StatusNotFound, rec.Code, "status")
+	assert.Contains(t, rec.Body.String(), `"status":"NOT_FOUND"`, "google body")
+}
+
 func TestWriteUsesContextRenderer(t *testing.T) {
 	rd, logs := envRenderer(t, problem.EnvelopeFlat)
 	req := httptest.NewRequest(http.MethodGet, "/orders/ord_42", nil)

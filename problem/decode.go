@@ -50,10 +50,15 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 //     offset of either), trailing data, an
 //     unknown field when those are disallowed, or a value that a
 //     json.Unmarshaler or encoding.TextUnmarshaler in dst rejects;
-//   - 400 INVALID_FORMAT naming the field when a value has the wrong type.
+//   - 400 INVALID_FORMAT naming the field when a value has the wrong type;
+//   - 400 INVALID_ARGUMENT when the client breaks the body in transit:
+//     malformed chunked encoding, or a body that ends before its declared
+//     length (the connection closed, or half-closed, early);
+//   - 408 REQUEST_TIMEOUT (catalog.RequestTimeout) when the body does not
+//     arrive within the server's read timeout.
 //
-// Errors that are not about the body (a dst that is not a pointer, a failed
-// read) are returned as they are.
+// Errors that are not about the body (a dst that is not a pointer, a read
+// that failed because the client went away) are returned as they are.
 func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		return New(catalog.UnsupportedMediaType, "Content-Type must be application/json.")
@@ -70,10 +75,10 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		if _, ok := asType[*http.MaxBytesError](err); ok {
-			return tooLarge(limit)
+		if pe := bodyError(err, limit); pe != nil {
+			return pe
 		}
-		return err // the read failed (the client went away, ...); the body may be fine
+		return err // the read failed for another reason (the client went away, ...)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return New(catalog.InvalidArgument, "Request body must not be empty.")

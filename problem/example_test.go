@@ -1,11 +1,15 @@
 package problem_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faultline-go/faultline/catalog"
@@ -155,4 +159,59 @@ func ExampleCodeOf() {
 	// Output:
 	// NOT_FOUND
 	// true
+}
+
+func ExampleErrorObserver() {
+	// Count errors by code, as a metrics system would.
+	var mu sync.Mutex // guards counts
+	counts := map[string]int{}
+	rd := problem.MustRenderer(problem.Config{
+		Logger: slog.New(slog.DiscardHandler),
+		Observer: func(_ context.Context, ev problem.ErrorEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			counts[fmt.Sprintf("%d %s", ev.Status, ev.Code)]++
+		},
+	})
+	req := httptest.NewRequest(http.MethodGet, "/v1/orders/42", nil)
+	for _, err := range []error{
+		problem.New(catalog.NotFound, ""),
+		problem.New(catalog.NotFound, ""),
+		errors.New("db down"),
+	} {
+		rd.Write(httptest.NewRecorder(), req, err)
+	}
+	fmt.Println(counts)
+	// Output:
+	// map[404 NOT_FOUND:2 500 INTERNAL:1]
+}
+
+func ExampleConfig_clientLogLimit() {
+	// At most 2 records per code per second; the next record written
+	// says how many were dropped.
+	var log bytes.Buffer
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	rd := problem.MustRenderer(problem.Config{
+		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{
+			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == "time" || a.Key == "request_id" {
+					return slog.Attr{}
+				}
+				return a
+			},
+		})),
+		ClientLogLimit: 2,
+		Now:            func() time.Time { return now },
+	})
+	req := httptest.NewRequest(http.MethodGet, "/nope", nil)
+	for i := 0; i < 5; i++ {
+		rd.Write(httptest.NewRecorder(), req, problem.New(catalog.NotFound, ""))
+	}
+	now = now.Add(time.Second)
+	rd.Write(httptest.NewRecorder(), req, problem.New(catalog.NotFound, ""))
+	fmt.Print(log.String())
+	// Output:
+	// level=INFO msg="client error" status=404 code=NOT_FOUND method=GET path=/nope message="Resource not found."
+	// level=INFO msg="client error" status=404 code=NOT_FOUND method=GET path=/nope message="Resource not found."
+	// level=INFO msg="client error" status=404 code=NOT_FOUND method=GET path=/nope message="Resource not found." suppressed=3
 }

@@ -1,7 +1,5 @@
 package problem
 
-import "fmt"
-
 // PanicError is a recovered panic, as the Recover middleware hands it to the
 // renderer: the value and the stack of the panicking goroutine. The stack is
 // logged, never sent.
@@ -12,8 +10,10 @@ type PanicError struct {
 	Stack []byte
 }
 
-// Error describes the panic for logs.
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+// Error describes the panic for logs: "panic: " and the value, capped at
+// MaxLogTextBytes (see the caps on log records), so that a huge panic value
+// is never formatted whole.
+func (e *PanicError) Error() string { return "panic: " + panicText(e.Value) }
 
 // Unwrap returns the panic value when it is an error, so a panic with a
 // *Error renders as that error.

@@ -35,6 +35,8 @@ type Renderer struct {
 	now         func() time.Time
 	contentType []string // shared header value; never modified
 	std         standards
+	limit       *logLimiter   // nil: every client error is logged
+	observer    ErrorObserver // nil: none
 }
 
 // headerNoSniff is the shared X-Content-Type-Options value.
@@ -96,6 +98,8 @@ func NewRenderer(cfg Config) (*Renderer, error) {
 		serverLevel: cfg.ServerErrorLevel,
 		now:         cfg.Now,
 		contentType: []string{env.ContentType()},
+		limit:       newLogLimiter(cfg.ClientLogLimit),
+		observer:    cfg.Observer,
 	}
 	if rd.logger == nil {
 		rd.logger = slog.Default()
@@ -145,7 +149,7 @@ const (
 // classify maps err to its problem and outcome.
 func (rd *Renderer) classify(r *http.Request, err error) (*Error, *catalog.Code, outcome) {
 	if pe, ok := asType[*Error](err); ok {
-		code := rd.catalog.Ref(pe.Code)
+		code := rd.ref(pe.Code)
 		if code == nil {
 			return nil, rd.catalog.Ref(catalog.Internal), sanitize
 		}
@@ -162,6 +166,9 @@ func (rd *Renderer) classify(r *http.Request, err error) (*Error, *catalog.Code,
 	}
 	if _, ok := asType[*http.MaxBytesError](err); ok {
 		return nil, rd.catalog.Ref(catalog.PayloadTooLarge), answer
+	}
+	if pe := bodyFault(r, err); pe != nil {
+		return pe, rd.ref(pe.Code), answer
 	}
 	return nil, rd.catalog.Ref(catalog.Internal), sanitize
 }
@@ -220,8 +227,10 @@ var contentHeaders = [...]string{"Content-Length", "Content-Encoding", "Content-
 // Write answers the request with err in the configured envelope; a nil err
 // writes nothing. A *Error is answered as it says; any other error becomes a
 // sanitized 500, except context.DeadlineExceeded (504 DEADLINE_EXCEEDED),
-// *http.MaxBytesError (413) and a client that went away (logged at DEBUG,
-// nothing written). If the response was already committed, Write only logs.
+// *http.MaxBytesError (413), a request body the client broke (400, or 408
+// REQUEST_TIMEOUT for a read timeout; see Decoder.Decode) and a client that
+// went away (logged at DEBUG, nothing written). If the response was already
+// committed, Write only logs.
 // HEAD requests get the headers without a body.
 func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
@@ -232,7 +241,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	if out == gone {
 		rd.logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away",
 			slog.String("request_id", stateID(st)), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+			slog.String("path", capText(r.URL.Path, MaxLogTextBytes)), slog.String("error", errorText(err)))
 		return
 	}
 	committed := isCommitted(w, st)
@@ -347,82 +356,6 @@ func ensureRequestID(h http.Header, st *reqctx.State) string {
 	st.IDHeader[0] = id
 	h[HeaderRequestID] = st.IDHeader[:]
 	return id
-}
-
-// log writes the record for one error response.
-func (rd *Renderer) log(r *http.Request, err error, p *Problem, committed bool) {
-	ctx := r.Context()
-	var level slog.Level
-	var msg string
-	switch {
-	case p.ExcID != "":
-		level, msg = slog.LevelError, "internal error"
-	case p.Status >= 500:
-		level, msg = rd.serverLevel.Level(), "server error"
-	default:
-		level, msg = rd.clientLevel.Level(), "client error"
-	}
-	if !rd.logger.Enabled(ctx, level) {
-		return
-	}
-	attrs := make([]slog.Attr, 0, 12)
-	attrs = append(attrs,
-		slog.Int("status", p.Status),
-		slog.String("code", p.Code.Name),
-		slog.String("request_id", p.RequestID),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-	)
-	if p.ExcID != "" {
-		attrs = append(attrs, slog.String("exc_id", p.ExcID))
-	} else {
-		attrs = append(attrs, slog.String("message", p.Message))
-	}
-	if p.ExcID != "" || errorCause(err) != nil {
-		attrs = append(attrs, slog.String("error", err.Error()), slog.String("error_chain", chain(err)))
-	}
-	var pan *PanicError
-	if errors.As(err, &pan) {
-		attrs = append(attrs, slog.String("panic", fmt.Sprint(pan.Value)), slog.String("stack", string(pan.Stack)))
-	}
-	if committed {
-		attrs = append(attrs, slog.Bool("committed", true))
-	}
-	rd.logger.LogAttrs(ctx, level, msg, attrs...)
-}
-
-// errorCause returns what err says beyond a plain *Error: its cause, or err
-// itself when it is no *Error at all.
-func errorCause(err error) error {
-	var pe *Error
-	if errors.As(err, &pe) {
-		return pe.Cause
-	}
-	return err
-}
-
-// chain lists the dynamic types of err's wrapping chain, outermost first.
-func chain(err error) string {
-	var b strings.Builder
-	for i := 0; err != nil && i < 16; i++ {
-		if i > 0 {
-			b.WriteString(" > ")
-		}
-		fmt.Fprintf(&b, "%T", err)
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			errs := u.Unwrap()
-			err = nil
-			if len(errs) > 0 {
-				err = errs[0]
-			}
-		default:
-			err = nil
-		}
-	}
-	return b.String()
 }
 
 // RetryAfterSeconds formats d as a Retry-After value: whole seconds, rounded

@@ -37,50 +37,92 @@ func main() {
 	}
 }
 
-// run parses args, serves until ctx is done and shuts down gracefully. When
-// ready is not nil, the listening address is sent on it once serving.
-func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
-	env, err := problem.ConfigFromEnv(nil)
-	if err != nil {
-		return err
-	}
+// options are the demo's command line, parsed and checked.
+type options struct {
+	addr     string
+	server   serverConfig // without a Logger or a Store
+	redisURL string       // "" for limits in memory
+}
+
+// parseFlags reads the demo's flags from args, and the FAULTLINE_*
+// variables through lookup for the settings no flag gives.
+func parseFlags(args []string, stderr io.Writer, lookup func(string) (string, bool)) (options, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	envelope := fs.String("envelope", or(env.Envelope, problem.EnvelopeProblem), "error envelope: flat, google, google-strict, tracked or problem")
-	prefix := fs.String("prefix", or(env.Prefix, "BLUM"), "flat error code prefix")
+	envelope := fs.String("envelope", "", "error envelope: flat, google, google-strict, tracked or problem (default $"+problem.EnvEnvelope+", else problem)")
+	prefix := fs.String("prefix", "", "flat error code prefix (default $"+problem.EnvPrefix+", else BLUM)")
+	domain := fs.String("error-domain", "", "the google.rpc.ErrorInfo domain of -envelope google-strict, e.g. orders.example.com (default $"+problem.EnvErrorDomain+")")
 	maintenance := fs.Bool("maintenance", false, "answer every /v1 route with 503 UNAVAILABLE")
-	keys := fs.String("keys", "", `accepted key pairs, "key:secret,key2:secret2" (default the two demo pairs)`)
+	keys := fs.String("keys", "", `accepted key pairs, "key:secret,key2:secret2", separated by commas (default: the public demo pairs `+
+		demoKeysText()+`, for trying the demo out only)`)
 	deployEnv := fs.String("env", string(ratelimit.EnvSandbox), "deployment environment: sandbox (10 requests/s per key pair) or production (25/s)")
 	rps := fs.Int("rate", 0, "override the per-key-pair rate and burst (requests/s), for load tests")
-	redisURL := fs.String("redis", "", "keep rate limits on Redis, redis://host:port/db (default in memory)")
+	redisURL := fs.String("redis", "", "keep rate limits on Redis, at a URL of the form redis://host:port/db (default in memory)")
 	outage := fs.String("redis-outage", "fallback", "when Redis fails: fallback (memory at half rate), open (admit) or closed (503)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return options{}, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return options{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	cfg := env
-	cfg.Envelope, cfg.Prefix, cfg.Logger = *envelope, *prefix, logger
-	sc := serverConfig{Problem: cfg, Maintenance: *maintenance, Env: ratelimit.Environment(*deployEnv), Rate: *rps}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// A flag wins over its variable, so a bad variable is only an error
+	// when no flag overrides it.
+	cfg, err := problem.ConfigFromEnv(func(name string) (string, bool) {
+		if name == problem.EnvEnvelope && set["envelope"] || name == problem.EnvPrefix && set["prefix"] ||
+			name == problem.EnvErrorDomain && set["error-domain"] {
+			return "", false
+		}
+		return lookup(name)
+	})
+	if err != nil {
+		return options{}, err
+	}
+	if set["envelope"] {
+		cfg.Envelope = *envelope
+	}
+	if set["prefix"] {
+		cfg.Prefix = *prefix
+	}
+	if set["error-domain"] {
+		cfg.ErrorDomain = *domain
+	}
+	cfg.Envelope, cfg.Prefix = or(cfg.Envelope, problem.EnvelopeProblem), or(cfg.Prefix, "BLUM")
+	if set["keys"] && strings.TrimSpace(*keys) == "" {
+		return options{}, fmt.Errorf("-keys is empty: give key:secret pairs, or leave -keys out for the public demo pairs")
+	}
 	if *rps < 0 {
-		return fmt.Errorf("-rate %d: want a positive number of requests per second", *rps)
+		return options{}, fmt.Errorf("-rate %d: want a positive number of requests per second", *rps)
 	}
+	sc := serverConfig{Problem: cfg, Maintenance: *maintenance, Env: ratelimit.Environment(*deployEnv), Rate: *rps}
 	if sc.Keys, err = parseKeys(*keys); err != nil {
-		return err
+		return options{}, err
 	}
 	if sc.Outage, err = parseOutage(*outage); err != nil {
+		return options{}, err
+	}
+	return options{addr: *addr, server: sc, redisURL: *redisURL}, nil
+}
+
+// run parses args, serves until ctx is done and shuts down gracefully. When
+// ready is not nil, the listening address is sent on it once serving.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	opts, err := parseFlags(args, stderr, os.LookupEnv)
+	if err != nil {
 		return err
 	}
-	if *redisURL != "" {
-		opts, err := redis.ParseURL(*redisURL)
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	sc := opts.server
+	sc.Problem.Logger = logger
+	if opts.redisURL != "" {
+		ropts, err := redis.ParseURL(opts.redisURL)
 		if err != nil {
-			return fmt.Errorf("-redis: %w", err)
+			return fmt.Errorf("-redis %q: want a URL of the form redis://host:port/db, such as redis://127.0.0.1:6379/0: %w", opts.redisURL, err)
 		}
-		opts.ContextTimeoutEnabled = true
-		client := redis.NewClient(opts)
+		ropts.ContextTimeoutEnabled = true
+		client := redis.NewClient(ropts)
 		defer client.Close()
 		if sc.Store, err = ratelimit.NewRedisStore(client, ratelimit.RedisConfig{}); err != nil {
 			return err
@@ -92,7 +134,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	defer h.Close()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		return err
 	}
@@ -105,7 +147,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "envelope", cfg.Envelope, "prefix", cfg.Prefix)
+	logger.Info("listening", "addr", ln.Addr().String(), "envelope", sc.Problem.Envelope, "prefix", sc.Problem.Prefix)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -127,20 +169,35 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	return nil
 }
 
-// parseKeys reads -keys: comma-separated key:secret pairs.
+// parseKeys reads -keys: key:secret pairs separated by commas. A semicolon
+// is refused rather than taken into a secret, since it is the separator
+// people reach for instead of the comma.
 func parseKeys(v string) ([]keyPair, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
 	}
 	var pairs []keyPair
 	for _, item := range strings.Split(v, ",") {
+		n := len(pairs) + 1
+		if strings.Contains(item, ";") {
+			return nil, fmt.Errorf("-keys: pair %d contains ';': separate pairs with ',' (key:secret,key2:secret2)", n)
+		}
 		key, secret, ok := strings.Cut(strings.TrimSpace(item), ":")
 		if !ok || key == "" || secret == "" {
-			return nil, fmt.Errorf("-keys: each pair must be key:secret with neither empty (pair %d)", len(pairs)+1)
+			return nil, fmt.Errorf("-keys: each pair must be key:secret with neither empty (pair %d)", n)
 		}
 		pairs = append(pairs, keyPair{key, secret})
 	}
 	return pairs, nil
+}
+
+// demoKeysText lists the default key pairs as -keys would take them.
+func demoKeysText() string {
+	parts := make([]string, len(defaultKeys))
+	for i, k := range defaultKeys {
+		parts[i] = k.key + ":" + k.secret
+	}
+	return strings.Join(parts, ",")
 }
 
 // parseOutage reads -redis-outage.

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,7 +151,18 @@ func TestRunErrors(t *testing.T) {
 		{name: "unknown outage policy", args: []string{"-addr", "127.0.0.1:0", "-redis-outage", "maybe"},
 			mention: []string{"-redis-outage", "maybe"}},
 		{name: "bad redis URL", args: []string{"-addr", "127.0.0.1:0", "-redis", "http://x"},
-			mention: []string{"-redis"}},
+			mention: []string{"-redis", "redis://host:port/db"}},
+		{name: "redis address without the URL form", args: []string{"-addr", "127.0.0.1:0", "-redis", "127.0.0.1:6379"},
+			mention: []string{"-redis", `"127.0.0.1:6379"`, "redis://host:port/db"}},
+		{name: "empty key pairs", args: []string{"-addr", "127.0.0.1:0", "-keys", ""},
+			mention: []string{"-keys", "empty", "demo pairs"}},
+		{name: "blank key pairs", args: []string{"-addr", "127.0.0.1:0", "-keys", "  "},
+			mention: []string{"-keys", "empty"}},
+		{name: "key pairs separated by semicolons", args: []string{"-addr", "127.0.0.1:0", "-keys", "a:b;c:d"},
+			mention: []string{"-keys", "pair 1", "';'", "','"}},
+		{name: "bad envelope flag beside a good variable", env: map[string]string{problem.EnvEnvelope: "flat"},
+			args: []string{"-addr", "127.0.0.1:0", "-envelope", "xml"},
+			is:   problem.ErrUnknownEnvelope, mention: []string{`"xml"`}},
 		{name: "unknown flag", args: []string{"-port", "8080"}, mention: []string{"port"}},
 		{name: "help", args: []string{"-h"}, is: flag.ErrHelp},
 		{name: "bad address", args: []string{"-addr", "127.0.0.1:99999"}, mention: []string{"99999"}},
@@ -197,6 +211,22 @@ func TestRunEnvironment(t *testing.T) {
 			check: func(t *testing.T, rn *running, resp *http.Response, body []byte) {
 				assert.JSONEq(t, `{"error":{"code":404,"status":"NOT_FOUND","message":"Account not found.","details":[{"reason":"NOT_FOUND"}]}}`,
 					string(body), "google 404 body")
+			},
+		},
+		{
+			name: "envelope flag overrides a bad variable",
+			env:  map[string]string{problem.EnvEnvelope: "xml"},
+			args: []string{"-envelope", "flat"},
+			check: func(t *testing.T, rn *running, resp *http.Response, body []byte) {
+				assert.JSONEq(t, `{"code":"BLUM-404-001","message":"Account not found."}`, string(body), "flat 404 body")
+			},
+		},
+		{
+			name: "prefix flag overrides a bad variable",
+			env:  map[string]string{problem.EnvEnvelope: "flat", problem.EnvPrefix: "b-l"},
+			args: []string{"-prefix", "ACME"},
+			check: func(t *testing.T, rn *running, resp *http.Response, body []byte) {
+				assert.JSONEq(t, `{"code":"ACME-404-001","message":"Account not found."}`, string(body), "flat 404 body")
 			},
 		},
 		{
@@ -266,4 +296,75 @@ func TestRunMaintenanceFlag(t *testing.T) {
 	resp, _ = rn.get(t, "/healthz")
 	assert.Equal(t, 200, resp.StatusCode, "GET /healthz in maintenance")
 	require.NoError(t, rn.stop(t))
+}
+
+func TestParseKeys(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []keyPair
+		wantErr string // in the error; "" for none
+	}{
+		{"", nil, ""},
+		{"a:b", []keyPair{{"a", "b"}}, ""},
+		{"a:b, c:d:e", []keyPair{{"a", "b"}, {"c", "d:e"}}, ""},
+		{"a:b;c:d", nil, "pair 1 contains ';'"},
+		{"a:b,c:d;", nil, "pair 2 contains ';'"},
+		{"a:b,c", nil, "pair 2"},
+		{":b", nil, "pair 1"},
+		{"a:", nil, "pair 1"},
+	}
+	for _, tt := range tests {
+		got, err := parseKeys(tt.in)
+		if tt.wantErr != "" {
+			assert.ErrorContains(t, err, tt.wantErr, "parseKeys(%q)", tt.in)
+			continue
+		}
+		assert.NoError(t, err, "parseKeys(%q)", tt.in)
+		assert.Equal(t, tt.want, got, "parseKeys(%q)", tt.in)
+	}
+}
+
+func TestRunHelpNamesTheDemoPairs(t *testing.T) {
+	clearEnv(t)
+	var stderr syncBuffer
+	err := run(context.Background(), []string{"-h"}, &stderr, nil)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Contains(t, stderr.String(), "public demo pairs demo-key:demo-secret,demo-key-2:demo-secret-2", "-h on -keys")
+	assert.Contains(t, stderr.String(), "redis://host:port/db", "-h on -redis")
+}
+
+func TestServiceRemembersAtMostMaxOrders(t *testing.T) {
+	s := &service{orders: map[string]order{}}
+	for i := 0; i < maxOrders+3; i++ {
+		s.remember(order{ID: "ord_" + strconv.Itoa(i), ClientOrderID: "c" + strconv.Itoa(i)})
+	}
+	assert.Len(t, s.orders, maxOrders, "orders held after %d", maxOrders+3)
+	for _, gone := range []string{"c0", "c1", "c2"} {
+		assert.NotContains(t, s.orders, gone, "the oldest orders are forgotten")
+	}
+	for _, kept := range []string{"c3", "c" + strconv.Itoa(maxOrders+2)} {
+		assert.Contains(t, s.orders, kept, "the newest orders are kept")
+	}
+}
+
+func TestServerForgetsOldOrders(t *testing.T) {
+	// Through the demo's handler: a client_order_id forgotten is accepted
+	// again.
+	h, err := newServer(serverConfig{Problem: problem.Config{Logger: slog.New(slog.DiscardHandler)}, Rate: 1_000_000})
+	require.NoError(t, err)
+	defer h.Close()
+	post := func(id string) int {
+		req := httptest.NewRequest(http.MethodPost, "/v1/orders",
+			strings.NewReader(`{"client_order_id":"`+id+`","symbol":"AAPL","quantity":1}`))
+		req.SetBasicAuth(defaultKeys[0].key, defaultKeys[0].secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	require.Equal(t, http.StatusCreated, post("first"), "first order")
+	require.Equal(t, http.StatusConflict, post("first"), "the same client_order_id again")
+	for i := 0; i < maxOrders; i++ {
+		require.Equal(t, http.StatusCreated, post("fill-"+strconv.Itoa(i)), "order %d", i)
+	}
+	assert.Equal(t, http.StatusCreated, post("first"), "the first client_order_id after %d newer orders", maxOrders)
 }

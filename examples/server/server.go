@@ -121,7 +121,7 @@ func newServer(cfg serverConfig) (*server, error) {
 
 	s := &service{orders: map[string]order{}}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recover(rd), chimw.GetHead)
+	r.Use(middleware.Stack(rd), chimw.GetHead)
 	r.NotFound(middleware.NotFound)
 	r.MethodNotAllowed(middleware.MethodNotAllowed)
 
@@ -154,10 +154,32 @@ func newServer(cfg serverConfig) (*server, error) {
 	return &server{Handler: r, limiter: lim}, nil
 }
 
+// maxOrders is how many orders the demo remembers by client_order_id: past
+// it, each new order makes the demo forget the oldest one, so a client that
+// never stops ordering cannot grow the demo's memory without bound.
+const maxOrders = 10_000
+
+// service is the demo's order book. Its zero value is not usable: orders
+// must be a non-nil map.
 type service struct {
-	mu      sync.Mutex       // guards orders and created
-	orders  map[string]order // by client_order_id
+	mu      sync.Mutex       // guards orders, keys, next and created
+	orders  map[string]order // by client_order_id; at most maxOrders
+	keys    []string         // the keys of orders, a ring of up to maxOrders
+	next    int              // once keys is full, the index of the oldest key
 	created int              // orders created so far
+}
+
+// remember records o under its client_order_id, forgetting the oldest
+// order when maxOrders are held. It requires s.mu.
+func (s *service) remember(o order) {
+	if len(s.keys) < maxOrders {
+		s.keys = append(s.keys, o.ClientOrderID)
+	} else {
+		delete(s.orders, s.keys[s.next])
+		s.keys[s.next] = o.ClientOrderID
+		s.next = (s.next + 1) % maxOrders
+	}
+	s.orders[o.ClientOrderID] = o
 }
 
 type order struct {
@@ -223,7 +245,7 @@ func (s *service) createOrder(w http.ResponseWriter, r *http.Request) error {
 		s.created++
 		o.ID = fmt.Sprintf("ord_%d", s.created)
 		if o.ClientOrderID != "" {
-			s.orders[o.ClientOrderID] = o
+			s.remember(o)
 		}
 	}
 	s.mu.Unlock()

@@ -1,6 +1,3 @@
-// Package clock provides a coarse monotonic clock: a reading is one atomic
-// load instead of a clock_gettime call, at the price of lagging real time by
-// up to one resolution.
 package clock
 
 import (

@@ -1,5 +1,3 @@
-// Package jsonw appends JSON tokens to byte slices without reflection, and
-// pools the buffers the renderers write through.
 package jsonw
 
 import (

@@ -1,7 +1,3 @@
-// Package reqctx holds the per-request state that faultline's middleware
-// share: the request id, the renderer, the authenticated principal and the
-// response writer wrapper. One allocation carries all of them, so stacking
-// the middleware costs one context value rather than one per piece.
 package reqctx
 
 import (
@@ -115,6 +111,22 @@ func Detach(ctx context.Context) context.Context {
 		c.st.W = respwriter.Writer{}
 		c.st.WInUse = false
 	}
+	return c
+}
+
+// WithRenderer returns a context derived from ctx whose state is a copy of
+// ctx's (a new state when it has none) with Renderer set to rd. ctx and its
+// state are left as they were, so a context handed out earlier keeps its
+// renderer. As in Detach, the copy starts without a response writer: the
+// writer stays with the state of the middleware that wraps it.
+func WithRenderer(ctx context.Context, rd any) context.Context {
+	c := &stateCtx{Context: ctx}
+	if s := From(ctx); s != nil {
+		c.st = *s
+		c.st.W = respwriter.Writer{}
+		c.st.WInUse = false
+	}
+	c.st.Renderer = rd
 	return c
 }
 

@@ -1,7 +1,3 @@
-// Package respwriter wraps an http.ResponseWriter to record whether the
-// response has been committed, without hiding the optional interfaces
-// (http.Flusher, http.Hijacker, io.ReaderFrom) or the Unwrap method that
-// http.ResponseController relies on.
 package respwriter
 
 import (
