@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faultline-go/faultline/ratelimit"
+	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
 // benchPolicy is the generous policy every faultline decision is made
@@ -58,7 +59,7 @@ var redisPolicy = ratelimit.Policy{Name: "bench", Rate: 1_000_000, Burst: 1_000_
 // decision for key against benchPolicy, one EVALSHA.
 func faultlineRedis(tb testing.TB, addr string) (allow func(ctx context.Context, key string) (bool, error), cleanup func()) {
 	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-	s, err := ratelimit.NewRedisStore(client, ratelimit.RedisConfig{Prefix: "bench"})
+	s, err := redisstore.New(client, redisstore.Config{Prefix: "bench"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/faultline-go/faultline/problem"
 	"github.com/faultline-go/faultline/ratelimit"
+	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
 func main() {
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		opts.ContextTimeoutEnabled = true
 		client := redis.NewClient(opts)
 		defer client.Close()
-		if sc.Store, err = ratelimit.NewRedisStore(client, ratelimit.RedisConfig{}); err != nil {
+		if sc.Store, err = redisstore.New(client, redisstore.Config{}); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package ratelimit_test
+package redisstore_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faultline-go/faultline/ratelimit"
+	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
 // BenchmarkRedisTake is an allowed decision on existing keys against the
@@ -24,7 +25,7 @@ func BenchmarkRedisTake(b *testing.B) {
 	}
 	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	defer client.Close()
-	st, err := ratelimit.NewRedisStore(client, ratelimit.RedisConfig{Prefix: testPrefix(b), Timeout: time.Second})
+	st, err := redisstore.New(client, redisstore.Config{Prefix: testPrefix(b), Timeout: time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
