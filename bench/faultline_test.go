@@ -58,7 +58,7 @@ var redisPolicy = ratelimit.Policy{Name: "bench", Rate: 1_000_000, Burst: 1_000_
 // faultlineRedis is our Redis store for BenchmarkRedis/faultline: one
 // decision for key against benchPolicy, one EVALSHA.
 func faultlineRedis(tb testing.TB, addr string) (allow func(ctx context.Context, key string) (bool, error), cleanup func()) {
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	client := redis.NewClient(redisstore.Options(&redis.Options{Addr: addr}))
 	s, err := redisstore.New(client, redisstore.Config{Prefix: "bench"})
 	if err != nil {
 		tb.Fatal(err)

@@ -80,8 +80,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}
-		opts.ContextTimeoutEnabled = true
-		client := redis.NewClient(opts)
+		redis.SetLogger(redisstore.Logger(logger))
+		client := redis.NewClient(redisstore.Options(opts))
 		defer client.Close()
 		if sc.Store, err = redisstore.New(client, redisstore.Config{}); err != nil {
 			return err

@@ -197,7 +197,7 @@ func TestServerRedisReplicas(t *testing.T) {
 	}
 	prefix := fmt.Sprintf("demo-test-%d", time.Now().UnixNano())
 	start := func() *testServer {
-		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+		client := redis.NewClient(redisstore.Options(&redis.Options{Addr: addr}))
 		t.Cleanup(func() { _ = client.Close() })
 		store, err := redisstore.New(client, redisstore.Config{Prefix: prefix})
 		require.NoError(t, err, "redisstore.New(%s) = _, %v", addr, err)

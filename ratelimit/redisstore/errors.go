@@ -25,7 +25,8 @@ var (
 	// ErrNoContextTimeout is returned by New for a go-redis client created
 	// without ContextTimeoutEnabled while Config.Timeout is not negative:
 	// such a client keeps waiting on a stalled server after the context
-	// expires, so Timeout could not bound a decision.
+	// expires, so Timeout could not bound a decision. Options and
+	// ClusterOptions set it.
 	ErrNoContextTimeout = errors.New("redisstore: the client ignores context deadlines; create it with ContextTimeoutEnabled: true")
 	// ErrCrossSlot is returned by Take and Refund when the limited checks
 	// of one decision do not all have the same Key: their buckets could
@@ -101,15 +102,20 @@ func (e *StoreError) Unavailable() bool { return e.kind == ErrUnavailable }
 func (e *StoreError) Timeout() bool { return e.kind == ErrTimeout }
 
 // failure wraps err, returned by op on s, as a *StoreError. parent is the
-// caller's context and budget the one bounded by s's Timeout: a deadline
-// of the budget alone is a timeout of the store, while a canceled or
-// expired parent is the caller's and stays its own error.
-func (s *Store) failure(op string, parent, budget context.Context, err error) *StoreError {
+// caller's context, and own says whether the store's Timeout bounded the
+// call: a timeout then is the store's, while a timeout under the
+// caller's own deadline, or a canceled parent, is the caller's and keeps
+// the context's error. (The socket's deadline is the context's, so a
+// read times out a moment before the context reports it.)
+func (s *Store) failure(op string, parent context.Context, own bool, err error) *StoreError {
 	e := &StoreError{Addr: s.addr, Op: op, Err: err}
+	_, callerDeadline := parent.Deadline()
 	switch {
 	case parent.Err() != nil:
 		e.Err = parent.Err()
-	case budget.Err() != nil || isTimeout(err):
+	case isTimeout(err) && !own && callerDeadline:
+		e.Err = context.DeadlineExceeded
+	case isTimeout(err):
 		e.kind, e.budget = ErrTimeout, s.timeout
 	case isUnavailable(err):
 		e.kind = ErrUnavailable

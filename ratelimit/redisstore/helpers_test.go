@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -31,6 +32,13 @@ const (
 	envRequireRedis  = "FAULTLINE_REQUIRE_REDIS"       // "1": fail rather than skip without them
 	testStoreTimeout = 2 * time.Second                 // generous, so a loaded machine does not flake
 )
+
+// TestMain routes go-redis's log lines, a plain-text line per failed dial
+// on stderr by default, away from the test output.
+func TestMain(m *testing.M) {
+	redis.SetLogger(redisstore.Logger(slog.New(slog.DiscardHandler)))
+	os.Exit(m.Run())
+}
 
 func redisRequired() bool { return os.Getenv(envRequireRedis) == "1" }
 

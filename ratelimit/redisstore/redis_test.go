@@ -424,24 +424,23 @@ func TestRedisStoreScriptFlush(t *testing.T) {
 }
 
 // TestRedisStoreOutage stalls, kills and restarts a redis-server of its
-// own: decisions fail within the time budget, and succeed again once the
-// server is back.
+// own: a stalled server costs the time budget and says so, a dead one
+// fails at once, and decisions succeed again once the server is back.
 func TestRedisStoreOutage(t *testing.T) {
 	srv := startOwnRedis(t)
-	client := newClient(t, srv.addr())
-	st, err := redisstore.New(client, redisstore.Config{Prefix: testPrefix(t)}) // Timeout 50ms
-	require.NoError(t, err)
-	defer st.Close()
-	const bound = 500 * time.Millisecond // Timeout is 50ms
-	p := ratelimit.Policy{Name: "direct", Rate: 1, Burst: 4}
-	takeTimed := func() (time.Duration, error) {
-		var res [1]ratelimit.Result
-		start := time.Now()
-		_, err := st.Take(context.Background(), []ratelimit.Check{{Policy: p, Key: "client"}}, res[:])
-		return time.Since(start), err
+	client := redis.NewClient(redisstore.Options(&redis.Options{Addr: srv.addr()}))
+	t.Cleanup(func() { _ = client.Close() })
+	prefix := testPrefix(t)
+	open := func(timeout time.Duration) *redisstore.Store {
+		st, err := redisstore.New(client, redisstore.Config{Prefix: prefix, Timeout: timeout})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		return st
 	}
-	// A loaded machine may miss the 50ms Timeout now and then.
-	require.Eventually(t, func() bool { _, err := takeTimed(); return err == nil }, 5*time.Second, 10*time.Millisecond,
+	fast, patient := open(0), open(2*time.Second) // budgets of 50ms and 2s
+	head := "redisstore: " + srv.addr() + ": evalsha: "
+	// A loaded machine may miss the 50ms budget now and then.
+	require.Eventually(t, func() bool { err, _ := takeErr(context.Background(), fast); return err == nil }, 5*time.Second, 10*time.Millisecond,
 		"a decision on Redis")
 
 	t.Run("stalled", func(t *testing.T) {
@@ -453,26 +452,31 @@ func TestRedisStoreOutage(t *testing.T) {
 			}
 		}()
 		for i := 0; i < 3; i++ {
-			d, err := takeTimed()
-			assert.Error(t, err)
-			assert.Less(t, d, bound, "Take on a stalled server")
+			err, d := takeErr(context.Background(), fast)
+			assert.EqualError(t, err, head+"no reply within 50ms", "Take() %d on a stalled server", i)
+			assert.ErrorIs(t, err, redisstore.ErrTimeout)
+			assert.Less(t, d, time.Second, "Take() %d on a stalled server took %v, budget 50ms", i, d)
 		}
 		srv.signal(syscall.SIGCONT)
 		stopped = false
-		require.Eventually(t, func() bool { _, err := takeTimed(); return err == nil }, 5*time.Second, 20*time.Millisecond,
+		require.Eventually(t, func() bool { err, _ := takeErr(context.Background(), fast); return err == nil }, 5*time.Second, 20*time.Millisecond,
 			"decisions after the server resumed")
 	})
 
 	srv.kill()
 	t.Run("down", func(t *testing.T) {
-		d, err := takeTimed()
-		assert.Error(t, err)
-		assert.Less(t, d, bound, "Take on a dead server")
+		for i := 0; i < 3; i++ {
+			err, d := takeErr(context.Background(), patient)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), head), "Take() = %q, want it to start %q", err, head)
+			assert.ErrorIs(t, err, redisstore.ErrUnavailable, "Take() %d on a dead server", i)
+			assert.Less(t, d, time.Second, "Take() %d on a dead server took %v of its 2s budget", i, d)
+		}
 	})
 
 	srv.start()
 	t.Run("restarted", func(t *testing.T) {
-		require.Eventually(t, func() bool { _, err := takeTimed(); return err == nil }, 10*time.Second, 50*time.Millisecond,
+		require.Eventually(t, func() bool { err, _ := takeErr(context.Background(), fast); return err == nil }, 10*time.Second, 50*time.Millisecond,
 			"decisions after the server restarted")
 	})
 }

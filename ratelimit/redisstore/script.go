@@ -47,26 +47,28 @@ var (
 func (s *Store) run(ctx context.Context, c *call, sc *script) ([]int64, error) {
 	c.op = "evalsha"
 	if err := ctx.Err(); err != nil {
-		return nil, s.failure(c.op, ctx, ctx, err)
+		return nil, s.failure(c.op, ctx, false, err)
 	}
-	budget, cancel := s.budget(ctx)
+	budget, cancel, own := s.budget(ctx)
 	defer cancel()
 	v, err := c.send(budget, s.client, sc)
 	if err != nil {
-		return nil, s.failure(c.op, ctx, budget, err)
+		return nil, s.failure(c.op, ctx, own, err)
 	}
 	return v, nil
 }
 
-// budget bounds ctx by the store's Timeout, unless ctx ends sooner.
-func (s *Store) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+// budget bounds ctx by the store's Timeout, unless ctx ends sooner; own
+// reports whether the bound is the store's.
+func (s *Store) budget(ctx context.Context) (_ context.Context, _ context.CancelFunc, own bool) {
 	if s.timeout <= 0 {
-		return ctx, func() {}
+		return ctx, func() {}, false
 	}
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
-		return ctx, func() {}
+		return ctx, func() {}, false
 	}
-	return context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	return ctx, cancel, true
 }
 
 // send runs sc as EVALSHA and, when Redis's script cache lacks it (a

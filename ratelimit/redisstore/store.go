@@ -3,13 +3,17 @@
 // exactly the token-bucket arithmetic of ratelimit.MemoryStore. It is the
 // only package of this module that needs go-redis.
 //
-// A service hands New a client created with ContextTimeoutEnabled and
-// gives the store to ratelimit.Config:
+// A service builds the client with Options (or ClusterOptions), which
+// makes a refused connection fail at once rather than after go-redis's
+// retries, hands it to New, and gives the store to ratelimit.Config:
 //
-//	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+//	client := redis.NewClient(redisstore.Options(&redis.Options{Addr: addr}))
 //	store, err := redisstore.New(client, redisstore.Config{Prefix: "orders:rl"})
 //	...
 //	limiter, err := ratelimit.New(ratelimit.Config{Store: store})
+//
+// go-redis logs through a global logger; a service may route it to its
+// own structured log with redis.SetLogger(redisstore.Logger(logger)).
 package redisstore
 
 import (
@@ -43,7 +47,7 @@ type Config struct {
 	// the request. 0 means DefaultTimeout (50ms); negative means no
 	// budget but the context's own and the client's read and write
 	// timeouts. A budget needs a client created with
-	// ContextTimeoutEnabled.
+	// ContextTimeoutEnabled (see Options).
 	Timeout time.Duration
 }
 
@@ -64,7 +68,7 @@ type Config struct {
 //
 // Failures are a *StoreError naming the server and the cause. A client's
 // own retries (redis.Options.MaxRetries) could take a token twice when a
-// reply is lost; set MaxRetries -1.
+// reply is lost; Options turns them off.
 //
 // The store reuses the arguments of the command it sends once the call
 // has returned: a go-redis hook must not keep Cmder.Args past its call.
@@ -81,7 +85,7 @@ var _ ratelimit.Store = (*Store)(nil)
 
 // New returns a Store deciding on client, which may be a *redis.Client, a
 // *redis.ClusterClient or any other UniversalClient. Create the client
-// with ContextTimeoutEnabled, or set a negative Timeout:
+// with ContextTimeoutEnabled (Options does), or set a negative Timeout:
 // otherwise New returns ErrNoContextTimeout. The caller keeps ownership of
 // client: Close does not close it.
 func New(client redis.UniversalClient, cfg Config) (*Store, error) {
