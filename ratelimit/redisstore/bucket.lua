@@ -28,9 +28,12 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
 -- load returns the tokens bucket i holds now, and whether it exists: a
--- missing (expired) bucket, or one that is not "tokens last_us", is full.
--- A clock behind the bucket's last decision counts as that decision's
--- time: time never runs backwards.
+-- missing (expired) bucket is full, and so is one that no decision of
+-- this store wrote: not "tokens last_us", or numbers no decision leaves
+-- (tonumber reads "nan", "inf" and hex too). A decision leaves tokens
+-- from -1 (a token due within the nanosecond, taken) to burst. A clock
+-- behind the bucket's last decision counts as that decision's time: time
+-- never runs backwards.
 local function load(i)
   local rate = tonumber(ARGV[2 * i - 1])
   local burst = tonumber(ARGV[2 * i])
@@ -41,8 +44,8 @@ local function load(i)
   local sp = string.find(v, ' ', 1, true)
   local stored = sp and tonumber(string.sub(v, 1, sp - 1))
   local last = sp and tonumber(string.sub(v, sp + 1))
-  if not (stored and last) then
-    return burst, rate, burst, false
+  if not (stored and last and stored >= -1 and stored <= burst and last >= 0 and last <= MAX) then
+    return burst, rate, burst, true -- rewritten by the decision
   end
   if last > now then
     last = now
