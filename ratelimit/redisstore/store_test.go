@@ -2,7 +2,6 @@ package redisstore_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
-func TestNewRedisStore(t *testing.T) {
+func TestNew(t *testing.T) {
 	good := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer good.Close()
 	plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
@@ -27,16 +26,17 @@ func TestNewRedisStore(t *testing.T) {
 		name    string
 		client  redis.UniversalClient
 		cfg     redisstore.Config
-		wantErr error // nil: no error; errAny: some error
+		wantErr error // nil: no error
 	}{
 		{name: "defaults", client: good},
 		{name: "prefix and timeout", client: good, cfg: redisstore.Config{Prefix: "svc:rl", Timeout: time.Second}},
-		{name: "nil client", client: nil, wantErr: errAny},
-		{name: "open brace in prefix", client: good, cfg: redisstore.Config{Prefix: "a{b"}, wantErr: errAny},
-		{name: "close brace in prefix", client: good, cfg: redisstore.Config{Prefix: "a}b"}, wantErr: errAny},
+		{name: "nil client", client: nil, wantErr: redisstore.ErrNilClient},
+		{name: "open brace in prefix", client: good, cfg: redisstore.Config{Prefix: "a{b"}, wantErr: redisstore.ErrInvalidConfig},
+		{name: "close brace in prefix", client: good, cfg: redisstore.Config{Prefix: "a}b"}, wantErr: redisstore.ErrInvalidConfig},
 		{name: "client ignores deadlines", client: plain, wantErr: redisstore.ErrNoContextTimeout},
 		{name: "cluster client ignores deadlines", client: cluster, wantErr: redisstore.ErrNoContextTimeout},
 		{name: "no timeout asked", client: plain, cfg: redisstore.Config{Timeout: -1}},
+		{name: "Options", client: redis.NewClient(redisstore.Options(&redis.Options{Addr: "127.0.0.1:1"}))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,20 +47,17 @@ func TestNewRedisStore(t *testing.T) {
 				require.NotNil(t, st)
 				assert.NoError(t, st.Close())
 				assert.NoError(t, st.Close(), "Close() twice")
-			case errAny:
-				assert.Error(t, err, "NewRedisStore() = %v, want an error", st)
 			default:
-				assert.ErrorIs(t, err, tt.wantErr)
+				assert.ErrorIs(t, err, tt.wantErr, "New(%T, %+v) = %v, want %v", tt.client, tt.cfg, err, tt.wantErr)
+				assert.Nil(t, st, "New() of an error")
 			}
 		})
 	}
 }
 
-var errAny = errors.New("any error")
-
-// TestRedisStoreErrors covers the failures Take reports before reaching
+// TestStoreMisuse covers the failures Take reports before reaching
 // Redis; no server is needed.
-func TestRedisStoreErrors(t *testing.T) {
+func TestStoreMisuse(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
 	defer client.Close()
 	st, err := redisstore.New(client, redisstore.Config{})
@@ -79,7 +76,9 @@ func TestRedisStoreErrors(t *testing.T) {
 	t.Run("different keys", func(t *testing.T) {
 		checks := []ratelimit.Check{{Policy: p, Key: "a"}, {Policy: p, Key: "b"}}
 		_, err := st.Take(context.Background(), checks, res)
-		assert.ErrorIs(t, err, redisstore.ErrCrossSlot)
+		assert.ErrorIs(t, err, redisstore.ErrCrossSlot, "Take(a, b) = %v, want ErrCrossSlot", err)
+		err = st.Refund(context.Background(), checks, res)
+		assert.ErrorIs(t, err, redisstore.ErrCrossSlot, "Refund(a, b) = %v, want ErrCrossSlot", err)
 	})
 	t.Run("different keys of an unlimited check", func(t *testing.T) {
 		// An unlimited check never reaches Redis, so its key does not
@@ -99,7 +98,7 @@ func TestRedisStoreErrors(t *testing.T) {
 	})
 	t.Run("fewer results than checks", func(t *testing.T) {
 		_, err := st.Take(context.Background(), []ratelimit.Check{{Policy: p, Key: "k"}}, nil)
-		assert.Error(t, err)
+		assert.ErrorIs(t, err, ratelimit.ErrShortResults)
 	})
 	for _, tc := range []struct {
 		name string
