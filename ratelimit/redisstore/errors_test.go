@@ -21,13 +21,13 @@ import (
 
 var errPolicy = ratelimit.Policy{Name: "p", Rate: 1, Burst: 1}
 
-// takeErr decides one check on st and returns the error and how long the
-// decision took.
-func takeErr(ctx context.Context, st *redisstore.Store) (error, time.Duration) {
+// takeErr decides one check on st and returns how long the decision took
+// and its error.
+func takeErr(ctx context.Context, st *redisstore.Store) (time.Duration, error) {
 	var res [1]ratelimit.Result
 	start := time.Now()
 	_, err := st.Take(ctx, []ratelimit.Check{{Policy: errPolicy, Key: "k"}}, res[:])
-	return err, time.Since(start)
+	return time.Since(start), err
 }
 
 // refusedAddr is an address where nothing listens: a port just released.
@@ -86,7 +86,7 @@ func TestStoreRefusedFailsFast(t *testing.T) {
 			st, err := redisstore.New(tt.client, redisstore.Config{Timeout: 2 * time.Second})
 			require.NoError(t, err)
 			for i := range 3 { // the first, and those after the pool noted the failure
-				err, d := takeErr(context.Background(), st)
+				d, err := takeErr(context.Background(), st)
 				require.Error(t, err)
 				assert.True(t, strings.HasPrefix(err.Error(), "redisstore: "+tt.addr+": evalsha: "), "Take() = %q, want the addresses and command first", err)
 				assert.Contains(t, err.Error(), "connection refused", "Take() = %q, want the cause", err)
@@ -112,7 +112,7 @@ func TestStoreTimeout(t *testing.T) {
 	st, err := redisstore.New(client, redisstore.Config{}) // 50ms
 	require.NoError(t, err)
 
-	err, d := takeErr(context.Background(), st)
+	d, err := takeErr(context.Background(), st)
 	require.Error(t, err)
 	assert.Equal(t, "redisstore: "+addr+": evalsha: no reply within 50ms", err.Error())
 	assert.ErrorIs(t, err, redisstore.ErrTimeout)
@@ -129,7 +129,7 @@ func TestStoreTimeout(t *testing.T) {
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
-		err, d := takeErr(ctx, st)
+		d, err := takeErr(ctx, st)
 		assert.ErrorIs(t, err, context.DeadlineExceeded, "Take() past the caller's deadline = %v", err)
 		assert.NotErrorIs(t, err, redisstore.ErrTimeout, "the caller's deadline is not the store's budget")
 		assert.Less(t, d, 5*time.Second)
@@ -198,7 +198,7 @@ func TestStoreErrorClass(t *testing.T) {
 			client.AddHook(replyHook{err: tt.err})
 			st, err := redisstore.New(client, redisstore.Config{})
 			require.NoError(t, err)
-			err, _ = takeErr(context.Background(), st)
+			_, err = takeErr(context.Background(), st)
 			assert.Equal(t, "redisstore: 127.0.0.1:1: evalsha: "+tt.msg, fmt.Sprint(err))
 			assert.ErrorIs(t, err, tt.err, "Take() = %v, want it to wrap the cause", err)
 			var se *redisstore.StoreError
@@ -219,7 +219,7 @@ func TestStoreBadReply(t *testing.T) {
 	client.AddHook(replyHook{val: []int64{1}})
 	st, err := redisstore.New(client, redisstore.Config{})
 	require.NoError(t, err)
-	err, _ = takeErr(context.Background(), st)
+	_, err = takeErr(context.Background(), st)
 	assert.ErrorIs(t, err, redisstore.ErrBadReply)
 	assert.EqualError(t, err, "redisstore: 127.0.0.1:1: evalsha: script replied 1 integers, want 4")
 	var res [1]ratelimit.Result

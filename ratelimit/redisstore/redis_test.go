@@ -311,7 +311,7 @@ func TestRedisStoreOutage(t *testing.T) {
 	fast, patient := open(0), open(2*time.Second) // budgets of 50ms and 2s
 	head := "redisstore: " + srv.addr() + ": evalsha: "
 	// A loaded machine may miss the 50ms budget now and then.
-	require.Eventually(t, func() bool { err, _ := takeErr(context.Background(), fast); return err == nil }, 5*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { _, err := takeErr(context.Background(), fast); return err == nil }, 5*time.Second, 10*time.Millisecond,
 		"a decision on Redis")
 
 	t.Run("stalled", func(t *testing.T) {
@@ -323,21 +323,21 @@ func TestRedisStoreOutage(t *testing.T) {
 			}
 		}()
 		for i := 0; i < 3; i++ {
-			err, d := takeErr(context.Background(), fast)
+			d, err := takeErr(context.Background(), fast)
 			assert.EqualError(t, err, head+"no reply within 50ms", "Take() %d on a stalled server", i)
 			assert.ErrorIs(t, err, redisstore.ErrTimeout)
 			assert.Less(t, d, time.Second, "Take() %d on a stalled server took %v, budget 50ms", i, d)
 		}
 		srv.signal(syscall.SIGCONT)
 		stopped = false
-		require.Eventually(t, func() bool { err, _ := takeErr(context.Background(), fast); return err == nil }, 5*time.Second, 20*time.Millisecond,
+		require.Eventually(t, func() bool { _, err := takeErr(context.Background(), fast); return err == nil }, 5*time.Second, 20*time.Millisecond,
 			"decisions after the server resumed")
 	})
 
 	srv.kill()
 	t.Run("down", func(t *testing.T) {
 		for i := 0; i < 3; i++ {
-			err, d := takeErr(context.Background(), patient)
+			d, err := takeErr(context.Background(), patient)
 			require.Error(t, err)
 			assert.True(t, strings.HasPrefix(err.Error(), head), "Take() = %q, want it to start %q", err, head)
 			assert.ErrorIs(t, err, redisstore.ErrUnavailable, "Take() %d on a dead server", i)
@@ -347,7 +347,7 @@ func TestRedisStoreOutage(t *testing.T) {
 
 	srv.start()
 	t.Run("restarted", func(t *testing.T) {
-		require.Eventually(t, func() bool { err, _ := takeErr(context.Background(), fast); return err == nil }, 10*time.Second, 50*time.Millisecond,
+		require.Eventually(t, func() bool { _, err := takeErr(context.Background(), fast); return err == nil }, 10*time.Second, 50*time.Millisecond,
 			"decisions after the server restarted")
 	})
 }

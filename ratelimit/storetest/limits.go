@@ -49,9 +49,9 @@ func testHuge(t *testing.T, s *suite) {
 			}
 			if p.Burst == 1 && p.Rate < 1 {
 				// Empty: a token is due in about MaxWindow.
-				ok, res := s.take(t, "k", p)
+				ok, _ := s.take(t, "k", p)
 				require.True(t, ok, "Take(k, %s) after a refund = false, want true", p.Name)
-				ok, res = s.take(t, "k", p)
+				ok, res := s.take(t, "k", p)
 				assert.False(t, ok, "Take(k, %s) of an empty bucket = true, want false", p.Name)
 				assert.True(t, near(res[0].RetryAfter, ratelimit.MaxWindow, time.Hour), "Take(k, %s) RetryAfter = %v, want about %v", p.Name, res[0].RetryAfter, ratelimit.MaxWindow)
 				sane(t, p, res[0], "Take")
