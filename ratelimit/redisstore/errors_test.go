@@ -227,3 +227,37 @@ func TestStoreBadReply(t *testing.T) {
 	assert.ErrorIs(t, err, redisstore.ErrBadReply)
 	assert.EqualError(t, err, "redisstore: 127.0.0.1:1: evalsha: script replied 1 integers, want 2")
 }
+
+// wrapped is a UniversalClient of a type the store does not know.
+type wrapped struct{ *redis.Client }
+
+// TestStoreErrorAddr names the servers of each kind of client in errors.
+func TestStoreErrorAddr(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	single := redis.NewClient(redisstore.Options(&redis.Options{Addr: "10.0.0.1:6379"}))
+	tests := []struct {
+		name   string
+		client interface {
+			redis.UniversalClient
+			AddHook(redis.Hook)
+		}
+		want string
+	}{
+		{"client", single, "10.0.0.1:6379"},
+		{"cluster", redis.NewClusterClient(redisstore.ClusterOptions(&redis.ClusterOptions{Addrs: []string{"10.0.0.1:7000", "10.0.0.2:7000"}})), "10.0.0.1:7000,10.0.0.2:7000"},
+		{"ring", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"b": "10.0.0.2:6379", "a": "10.0.0.1:6379"}, ContextTimeoutEnabled: true}), "10.0.0.1:6379,10.0.0.2:6379"},
+		{"other", wrapped{redis.NewClient(redisstore.Options(&redis.Options{Addr: "10.0.0.3:6379"}))}, "redisstore_test.wrapped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer tt.client.Close()
+			tt.client.AddHook(replyHook{err: refused})
+			st, err := redisstore.New(tt.client, redisstore.Config{})
+			require.NoError(t, err)
+			_, err = takeErr(context.Background(), st)
+			var se *redisstore.StoreError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tt.want, se.Addr, "Take() = %v: Addr", err)
+		})
+	}
+}
