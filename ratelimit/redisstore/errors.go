@@ -41,9 +41,10 @@ var (
 	// ErrTimeout matches a *StoreError whose server did not reply within
 	// the store's time budget (Config.Timeout).
 	ErrTimeout = errors.New("redisstore: no reply within the time budget")
-	// ErrBadReply matches a *StoreError whose script replied in a shape
-	// the store does not know, such as a key of the store's prefix that
-	// another program wrote.
+	// ErrBadReply matches a *StoreError whose reply is not the script's:
+	// not one integer per bucket, as a proxy or a hook answering in the
+	// server's place might send. (A bucket that another program wrote
+	// is no error: the scripts read it as a full bucket.)
 	ErrBadReply = errors.New("redisstore: unexpected reply")
 )
 

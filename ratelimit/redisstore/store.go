@@ -60,8 +60,9 @@ type Config struct {
 //
 //	<prefix>:{<key>}:<policy name>:<rate>:<burst>
 //
-// written with a time to live that ends when the bucket is full again, so
-// idle keys disappear by themselves. The hash tag is the check's Key, or
+// written with a time to live that ends a millisecond after the bucket is
+// full again, so idle keys disappear by themselves (a missing bucket is a
+// full one), and a value that no decision wrote counts as full too. The hash tag is the check's Key, or
 // the hex SHA-256 of a Key that is empty, longer than 128 bytes, holds a
 // brace or is itself 64 hex digits: every bucket of one decision is in one
 // Cluster hash slot.
