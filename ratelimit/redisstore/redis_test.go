@@ -290,7 +290,11 @@ func testSharedLimit(t *testing.T, newClient func() redis.UniversalClient) {
 	t.Logf("%v: %d admitted (bound %.1f), %d limited, %d failed", elapsed, admitted.Load(), bound, limited.Load(), failed.Load())
 	require.Zero(t, failed.Load(), "decisions failed")
 	assert.LessOrEqual(t, float64(admitted.Load()), bound+1, "admitted more than one bucket allows")
-	assert.GreaterOrEqual(t, float64(admitted.Load()), 0.9*(float64(p.Burst)+float64(p.Rate)*span.Seconds()), "admitted far less than the bucket allows")
+	// The bucket may end the span holding up to its burst, and a starved
+	// machine wastes some refill; a store that took two tokens a decision
+	// would admit about half of the refill.
+	low := 0.8 * float64(p.Rate) * span.Seconds()
+	assert.GreaterOrEqual(t, float64(admitted.Load()), low, "admitted = %d, want at least %.0f: far less than the bucket allows", admitted.Load(), low)
 	assert.Positive(t, limited.Load())
 }
 
