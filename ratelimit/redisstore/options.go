@@ -24,7 +24,9 @@ const MaxDialTimeout = 250 * time.Millisecond
 //     dials in the background, outside any decision's budget.
 //
 // Use it as redis.NewClient(redisstore.Options(opts)). A nil o is a new
-// *redis.Options.
+// *redis.Options. A server whose handshake takes longer (TLS across
+// regions) needs a longer DialTimeout, set after Options; decisions
+// still give up at Config.Timeout.
 func Options(o *redis.Options) *redis.Options {
 	if o == nil {
 		o = &redis.Options{}
