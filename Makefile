@@ -45,7 +45,7 @@ bench-peers:
 
 ## bench-redis: the Redis store's benchmarks, against a throwaway redis-server.
 bench-redis:
-	$(call with_redis,$(GO) test -run '^$$' -bench Redis -benchmem ./ratelimit)
+	$(call with_redis,$(GO) test -run '^$$' -bench Redis -benchmem ./ratelimit/redisstore)
 
 ## redis-start: throwaway Redis servers in .redis/dev for running tests by
 ## hand: set -a; . .redis/dev/env; set +a; go test ./ratelimit

@@ -41,11 +41,19 @@ type redisImpl struct {
 
 func redisImpls() []redisImpl {
 	return []redisImpl{
-		{name: "faultline", open: func(tb testing.TB, addr string) (redisAllow, func(), *atomic.Int64) {
-			allow, cleanup := faultlineRedis(tb, addr)
-			return allow, cleanup, nil
-		}},
+		{name: "faultline", open: openFaultlineRedis(1)},
+		{name: "faultline-3-policies", open: openFaultlineRedis(3)},
 		{name: "redis_rate", open: openRedisRate},
+	}
+}
+
+// openFaultlineRedis opens our Redis store, deciding against the given
+// number of policies, with a hook counting the client's commands.
+func openFaultlineRedis(policies int) func(tb testing.TB, addr string) (redisAllow, func(), *atomic.Int64) {
+	return func(tb testing.TB, addr string) (redisAllow, func(), *atomic.Int64) {
+		h := new(countingHook)
+		allow, cleanup := faultlineRedis(tb, addr, policies, h)
+		return allow, cleanup, &h.n
 	}
 }
 
@@ -214,5 +222,37 @@ func TestRedis(t *testing.T) {
 				t.Fatalf("allow() = %v, %v, want true, nil", ok, err)
 			}
 		})
+	}
+}
+
+// TestRedisCost checks the promises BenchmarkRedis measures: our store
+// sends one command per decision whatever the number of policies, and
+// allocates less per decision than redis_rate.
+func TestRedisCost(t *testing.T) {
+	addr := redisAddr(t)
+	allocs := map[string]float64{}
+	for _, im := range redisImpls() {
+		allow, cleanup, cmds := im.open(t, addr)
+		ctx := context.Background()
+		key := "faultline-cost:" + im.name
+		decide := func() {
+			if ok, err := allow(ctx, key); err != nil || !ok {
+				t.Fatalf("%s: allow() = %v, %v, want true, nil", im.name, ok, err)
+			}
+		}
+		decide() // warm-up: connection, script cache
+		before := cmds.Load()
+		allocs[im.name] = testing.AllocsPerRun(200, decide)
+		perDecision := float64(cmds.Load()-before) / 201 // AllocsPerRun runs once more to warm up
+		t.Logf("%s: %.1f allocs, %.2f client commands per decision", im.name, allocs[im.name], perDecision)
+		if strings.HasPrefix(im.name, "faultline") && perDecision != 1 {
+			t.Errorf("%s: %.2f client commands per decision, want 1", im.name, perDecision)
+		}
+		cleanup()
+	}
+	for _, name := range []string{"faultline", "faultline-3-policies"} {
+		if allocs[name] >= allocs["redis_rate"] {
+			t.Errorf("%s: %.1f allocs per decision, want fewer than redis_rate's %.1f", name, allocs[name], allocs["redis_rate"])
+		}
 	}
 }

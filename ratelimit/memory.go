@@ -311,7 +311,7 @@ func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Re
 		i := b.first[k]
 		switch {
 		case all:
-			s.store(&s.shards[b.shard[k]], found[k], b.hash[k], cells[k], now)
+			s.store(&s.shards[b.shard[k]], s.shards[b.shard[k]].t.find(b.hash[k]), b.hash[k], cells[k], now) // found anew: an earlier insert may have moved it
 		case res[i].Allowed:
 			// Nothing is debited: report the bucket as it stays.
 			res[i] = untaken(&checks[i], cells[k])

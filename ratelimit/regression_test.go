@@ -8,7 +8,9 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,8 +142,28 @@ func TestLimiterCodeDoesNotReflect(t *testing.T) {
 		require.NoError(t, err, "parse %s", f)
 		for _, imp := range ast.Imports {
 			assert.NotEqual(t, `"reflect"`, imp.Path.Value, "%s imports reflect", f)
+			assert.NotContains(t, imp.Path.Value, "go-redis", "%s imports go-redis: the Redis store has a package of its own", f)
 		}
 	}
+}
+
+// A service that keeps its limits in memory builds no go-redis: the four
+// library packages do not depend on it, and middleware not on ratelimit.
+func TestLibraryDependencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(gobin, "list", "-deps", "../catalog", "../problem", "../middleware", ".").CombinedOutput()
+	require.NoError(t, err, "go list -deps: %s", out)
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, "github.com/faultline-go/faultline/ratelimit", "go list -deps output %q", out)
+	for _, d := range deps {
+		assert.NotContains(t, d, "go-redis", "the library packages depend on %s", d)
+	}
+	out, err = exec.Command(gobin, "list", "-deps", "../middleware").CombinedOutput()
+	require.NoError(t, err, "go list -deps ../middleware: %s", out)
+	assert.NotContains(t, strings.Fields(string(out)), "github.com/faultline-go/faultline/ratelimit", "middleware depends on ratelimit")
 }
 
 // Policies at and past the documented maximums: New never panics, the

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-go/faultline/ratelimit"
+	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
 // spinEnv makes the test binary a busy loop: see TestSpin.
@@ -65,9 +65,9 @@ func TestLoadTwoReplicasOneRedis(t *testing.T) {
 	prefix := fmt.Sprintf("load-test-%d", time.Now().UnixNano())
 	var replicas []*testServer
 	for range 2 {
-		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
+		client := redis.NewClient(redisstore.Options(&redis.Options{Addr: addr}))
 		t.Cleanup(func() { _ = client.Close() })
-		store, err := ratelimit.NewRedisStore(client, ratelimit.RedisConfig{Prefix: prefix})
+		store, err := redisstore.New(client, redisstore.Config{Prefix: prefix})
 		require.NoError(t, err)
 		replicas = append(replicas, startServerWith(t, "flat", func(cfg *serverConfig) {
 			cfg.Rate, cfg.Store = rps, store

@@ -23,6 +23,7 @@ import (
 
 	"github.com/faultline-go/faultline/problem"
 	"github.com/faultline-go/faultline/ratelimit"
+	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
 func main() {
@@ -121,10 +122,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		if err != nil {
 			return fmt.Errorf("-redis %q: want a URL of the form redis://host:port/db, such as redis://127.0.0.1:6379/0: %w", opts.redisURL, err)
 		}
-		ropts.ContextTimeoutEnabled = true
-		client := redis.NewClient(ropts)
+		redis.SetLogger(redisstore.Logger(logger))
+		client := redis.NewClient(redisstore.Options(ropts))
 		defer client.Close()
-		if sc.Store, err = ratelimit.NewRedisStore(client, ratelimit.RedisConfig{}); err != nil {
+		if sc.Store, err = redisstore.New(client, redisstore.Config{}); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-go/faultline/ratelimit"
+	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
 var (
@@ -240,10 +241,10 @@ func TestServerRedisReplicas(t *testing.T) {
 	}
 	prefix := fmt.Sprintf("demo-test-%d", time.Now().UnixNano())
 	start := func() *testServer {
-		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+		client := redis.NewClient(redisstore.Options(&redis.Options{Addr: addr}))
 		t.Cleanup(func() { _ = client.Close() })
-		store, err := ratelimit.NewRedisStore(client, ratelimit.RedisConfig{Prefix: prefix})
-		require.NoError(t, err, "NewRedisStore(%s) = _, %v", addr, err)
+		store, err := redisstore.New(client, redisstore.Config{Prefix: prefix})
+		require.NoError(t, err, "redisstore.New(%s) = _, %v", addr, err)
 		return startServerWith(t, "flat", func(cfg *serverConfig) { cfg.Store = store })
 	}
 	a, b := start(), start()

@@ -1,4 +1,4 @@
-package ratelimit_test
+package redisstore_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/faultline-go/faultline/ratelimit"
+	"github.com/faultline-go/faultline/ratelimit/redisstore"
 )
 
 // BenchmarkRedisTake is an allowed decision on existing keys against the
@@ -22,13 +23,7 @@ func BenchmarkRedisTake(b *testing.B) {
 	if addr == "" {
 		b.Skipf("%s is not set", envRedisAddr)
 	}
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-	defer client.Close()
-	st, err := ratelimit.NewRedisStore(client, ratelimit.RedisConfig{Prefix: testPrefix(b), Timeout: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := benchStore(b, addr)
 	policies := []ratelimit.Policy{
 		{Name: "default", Rate: 1e9, Burst: 1e9},
 		{Name: "reports", Rate: 1e9, Burst: 1e9},
@@ -75,5 +70,40 @@ func BenchmarkRedisTake(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// benchStore is a store on the server at addr with a prefix of the
+// benchmark's own and a budget of a second.
+func benchStore(b *testing.B, addr string) *redisstore.Store {
+	client := redis.NewClient(redisstore.Options(&redis.Options{Addr: addr}))
+	b.Cleanup(func() { _ = client.Close() })
+	st, err := redisstore.New(client, redisstore.Config{Prefix: testPrefix(b), Timeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// BenchmarkRedisRefund is a refund of one token to an existing bucket, as
+// the Limiter sends for a request a later policy refused.
+func BenchmarkRedisRefund(b *testing.B) {
+	addr := os.Getenv(envRedisAddr)
+	if addr == "" {
+		b.Skipf("%s is not set", envRedisAddr)
+	}
+	st := benchStore(b, addr)
+	ctx := context.Background()
+	checks := []ratelimit.Check{{Policy: ratelimit.Policy{Name: "default", Rate: 1e9, Burst: 1e9}, Key: "bench-refund"}}
+	var res [1]ratelimit.Result
+	if ok, err := st.Take(ctx, checks, res[:]); err != nil || !ok {
+		b.Fatalf("warm-up: Take() = %v, %v", ok, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := st.Refund(ctx, checks, res[:]); err != nil {
+			b.Fatalf("Refund() = %v, want nil", err)
+		}
 	}
 }
