@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -104,4 +105,38 @@ func ExampleMemoryStore_Limiter() {
 	// true 0 0s
 	// false 0 1m0s
 	// true
+}
+
+// ExampleNew maps callers to policies: a key pair's environment picks its
+// preset, and a plan of the service's own wins over it.
+func ExampleNew() {
+	keys, err := middleware.NewStaticKeys(
+		middleware.KeyPair{Key: "sb-key", Secret: "sb-secret", Environment: "sandbox"},
+		middleware.KeyPair{Key: "live-key", Secret: "live-secret", Environment: "production"},
+		middleware.KeyPair{Key: "gold-key", Secret: "gold-secret", Environment: "production", Plan: "gold"},
+	)
+	if err != nil {
+		panic(err)
+	}
+	lim, err := ratelimit.New(ratelimit.Config{
+		Plans: map[string]ratelimit.Policy{"gold": {Rate: 100, Burst: 200}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer lim.Close()
+	rd := problem.MustRenderer(problem.Config{Logger: slog.New(slog.DiscardHandler)})
+	h := middleware.Stack(rd, middleware.KeyAuth(keys), lim.Handler)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+
+	for _, key := range []string{"sb-key", "live-key", "gold-key"} {
+		req := httptest.NewRequest(http.MethodGet, "/v1/accounts", nil)
+		req.SetBasicAuth(key, strings.TrimSuffix(key, "-key")+"-secret")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(key, rec.Result().Header.Get(ratelimit.HeaderRateLimitPolicy))
+	}
+	// Output:
+	// sb-key "sandbox";q=10;w=1
+	// live-key "production";q=25;w=1
+	// gold-key "gold";q=200;w=2
 }
