@@ -31,23 +31,6 @@ type State struct {
 	// says whether it already wraps a writer for this request.
 	W      respwriter.Writer
 	WInUse bool
-
-	// RateLimit is the rate limiter's scratch space for this request.
-	RateLimit RateLimit
-}
-
-// RateLimit is the rate limiter's per-request state. Its arrays back the
-// response header values, so setting them costs no allocation of their own.
-type RateLimit struct {
-	// Decider records what decided the request: the limiter, or the
-	// route entry of its whose policies the decision covered; nil before.
-	Decider any
-	// Routed says whether that decision covered the route policies of
-	// the endpoint the request is routed to.
-	Routed bool
-	// Value and Policy back the RateLimit and RateLimit-Policy headers.
-	Value  [1]string
-	Policy [1]string
 }
 
 type contextKey struct{ name string }
