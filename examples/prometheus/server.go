@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,8 @@ type config struct {
 	Store ratelimit.Store
 	// Logger receives the error records; nil means slog.Default().
 	Logger *slog.Logger
+	// Now is the limiter's clock, for its breaker; nil means time.Now.
+	Now func() time.Time
 }
 
 // defaultKeys are the example's key pairs, for trying it out only.
@@ -68,7 +71,9 @@ func newServer(cfg config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	lim, err := ratelimit.New(ratelimit.Config{Store: cfg.Store, Logger: cfg.Logger, Observer: observeDecision})
+	lim, err := ratelimit.New(ratelimit.Config{
+		Store: cfg.Store, Logger: cfg.Logger, Observer: observeDecision, Now: cfg.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
