@@ -130,7 +130,8 @@ func TestMiddlewareCodes(t *testing.T) {
 		{openapi.Maintenance, "Maintenance", []string{catalog.Unavailable}},
 		{openapi.NotFound, "NotFound", []string{catalog.NotFound}},
 		{openapi.MethodNotAllowed, "MethodNotAllowed", []string{catalog.MethodNotAllowed}},
-		{openapi.DecodeJSON, "DecodeJSON", []string{catalog.InvalidArgument, catalog.InvalidFormat, catalog.PayloadTooLarge, catalog.UnsupportedMediaType}},
+		{openapi.DecodeJSON, "DecodeJSON", []string{catalog.InvalidArgument, catalog.InvalidFormat, catalog.RequestTimeout,
+			catalog.PayloadTooLarge, catalog.UnsupportedMediaType}},
 		{openapi.Middleware(0), "Middleware(?)", nil},
 		{openapi.Middleware(99), "Middleware(?)", nil},
 	}

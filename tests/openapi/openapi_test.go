@@ -161,7 +161,7 @@ func TestRouteResponses(t *testing.T) {
 		{"POST", "/v1/orders", map[string][]string{
 			"400": {catalog.MissingField, catalog.InvalidArgument, catalog.InvalidFormat},
 			"401": {catalog.MissingAuthorization, catalog.MalformedCredentials, catalog.InvalidCredentials},
-			"409": {"DUPLICATE_ORDER"}, "413": {catalog.PayloadTooLarge}, "415": {catalog.UnsupportedMediaType},
+			"408": {catalog.RequestTimeout}, "409": {"DUPLICATE_ORDER"}, "413": {catalog.PayloadTooLarge}, "415": {catalog.UnsupportedMediaType},
 			"422": {catalog.FailedPrecondition}, "429": {catalog.ResourceExhausted}, "500": {catalog.Internal}, "503": {catalog.Unavailable},
 		}},
 		{"GET", "/v1/slow", map[string][]string{
