@@ -70,7 +70,7 @@ func contentTypeOf(envelope string) string {
 }
 
 // TestDecodeGolden decodes the server's own golden bodies: every envelope,
-// every failure kind.
+// every failure kind. Every golden file must have a case.
 func TestDecodeGolden(t *testing.T) {
 	qty := client.Violation{Field: "quantity", Reason: "INVALID_ARGUMENT", Description: "Invalid quantity. Must be a positive number."}
 	sym := client.Violation{Field: "symbol", Reason: "MISSING_FIELD", Description: "Missing required field: symbol."}
@@ -80,6 +80,7 @@ func TestDecodeGolden(t *testing.T) {
 		msgQty      = "Invalid quantity. Must be a positive number."
 		msgSym      = "Missing required field: symbol."
 		msgBoth     = "Request validation failed for fields: symbol, quantity."
+		domain      = "orders.example.com"
 	)
 	cases := []struct {
 		file string
@@ -116,9 +117,31 @@ func TestDecodeGolden(t *testing.T) {
 		{"problem_not_found", client.Error{Code: "NOT_FOUND", Message: "Order ord_42 not found."}},
 		{"problem_rate_limited", client.Error{Code: "RESOURCE_EXHAUSTED", Message: "Rate limit exceeded.", Metadata: policy}},
 		{"problem_validation", client.Error{Code: "INVALID_ARGUMENT", Message: msgBoth, Violations: []client.Violation{sym, qty}}},
+
+		{"google-strict_internal", client.Error{Code: "INTERNAL", Message: msgInternal, Reason: "INTERNAL", Domain: domain, ExcID: excZero}},
+		{"google-strict_invalid_argument", client.Error{Code: "INVALID_ARGUMENT", Message: msgQty, Reason: "INVALID_ARGUMENT", Domain: domain,
+			Violations: []client.Violation{qty}}},
+		{"google-strict_method_not_allowed", client.Error{Code: "METHOD_NOT_ALLOWED", Message: "Method not allowed.", Reason: "METHOD_NOT_ALLOWED", Domain: domain}},
+		{"google-strict_missing_field", client.Error{Code: "MISSING_FIELD", Message: msgSym, Reason: "MISSING_FIELD", Domain: domain,
+			Violations: []client.Violation{sym}}},
+		{"google-strict_not_found", client.Error{Code: "NOT_FOUND", Message: "Order ord_42 not found.", Reason: "NOT_FOUND", Domain: domain}},
+		{"google-strict_rate_limited", client.Error{Code: "RESOURCE_EXHAUSTED", Message: "Rate limit exceeded.", Reason: "RESOURCE_EXHAUSTED", Domain: domain,
+			Metadata: policy, RetryAfter: 1500 * time.Millisecond, HasRetryAfter: true}},
+		{"google-strict_validation", client.Error{Code: "INVALID_ARGUMENT", Message: msgBoth, Reason: "INVALID_ARGUMENT", Domain: domain,
+			Violations: []client.Violation{sym, qty}}},
 	}
 	statuses := map[string]int{"internal": 500, "invalid_argument": 400, "method_not_allowed": 405,
 		"missing_field": 400, "not_found": 404, "rate_limited": 429, "validation": 400}
+	files, err := filepath.Glob(filepath.Join("..", "problem", "testdata", "golden", "*.json"))
+	require.NoError(t, err)
+	var names, covered []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	for _, tc := range cases {
+		covered = append(covered, tc.file)
+	}
+	assert.ElementsMatch(t, names, covered, "golden files and decoding cases")
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			body, err := os.ReadFile(filepath.Join("..", "problem", "testdata", "golden", tc.file+".json"))
@@ -128,7 +151,7 @@ func TestDecodeGolden(t *testing.T) {
 			want.Status, want.Envelope = statuses[kind], envelope
 			want.Retryable = want.Status == 429 || want.Status == 500
 			want.RequestID = headerReqID
-			if envelope == client.EnvelopeTracked || envelope == client.EnvelopeProblem {
+			if envelope == client.EnvelopeTracked || envelope == client.EnvelopeProblem || envelope == client.EnvelopeGoogleStrict {
 				want.RequestID = goldenReqID
 			}
 			resp, tb := response(want.Status, contentTypeOf(envelope), string(body))
@@ -194,6 +217,11 @@ func TestDecodeAIP193(t *testing.T) {
 		{"internal", 500, nil, client.Error{Code: "INTERNAL", Message: "An internal error has occurred.",
 			Reason: "ERROR_RECORDED", Domain: "orders.example.com", Metadata: map[string]string{"id": "exc_040h9nzkyg3vy4brbk8egcs759"},
 			ExcID: "exc_040h9nzkyg3vy4brbk8egcs759", Retryable: true}},
+		{"precondition_failure", 422, nil, client.Error{Code: "FAILED_PRECONDITION", Message: "Not enough funds.",
+			Reason: "FAILED_PRECONDITION", Domain: "orders.example.com", Metadata: map[string]string{"exc_id": "not a reference", "account": "acc_1"},
+			RequestID: "req-7f3a9c", Violations: []client.Violation{
+				{Field: "quantity", Reason: "INSUFFICIENT_FUNDS", Description: "Exceeds the balance."},
+				{Field: "symbol", Reason: "MARKET_CLOSED", Description: "The market is closed."}}}},
 		{"foreign", 403, nil, client.Error{Code: "PERMISSION_DENIED", Message: "Cloud Pub/Sub API has not been used in project 123 before or it is disabled.",
 			Reason: "SERVICE_DISABLED", Domain: "googleapis.com", Metadata: map[string]string{"consumer": "projects/123", "service": "pubsub.googleapis.com"},
 			RetryAfter: 1500 * time.Millisecond, HasRetryAfter: true}},
@@ -204,7 +232,7 @@ func TestDecodeAIP193(t *testing.T) {
 			require.NoError(t, err)
 			resp, _ := response(tc.status, "application/json; charset=utf-8", string(body), tc.header...)
 			want := tc.want
-			want.Status, want.Envelope = tc.status, client.EnvelopeGoogle
+			want.Status, want.Envelope = tc.status, client.EnvelopeGoogleStrict
 			if want.RequestID == "" {
 				want.RequestID = headerReqID
 			}

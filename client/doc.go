@@ -1,7 +1,7 @@
 // Package client is the calling side of a faultline service, or of any
-// HTTP API that answers errors in one of the four envelopes faultline
-// writes (flat, google including the strict AIP-193 form, tracked, RFC 9457
-// problem details).
+// HTTP API that answers errors in one of the five envelopes faultline
+// writes (flat, google, tracked, RFC 9457 problem details, and
+// google-strict, the AIP-193 error model of Google APIs).
 //
 // Decode turns an error response into a *Error that says the same thing
 // whatever the envelope: status, canonical code, message, field

@@ -5,14 +5,16 @@ import (
 	"strings"
 )
 
-// Reasons and @type names the google envelope uses.
+// Reasons, metadata keys and @type names the google envelopes use.
 const (
-	reasonErrorRecorded = "ERROR_RECORDED"
-	typePrefix          = "type.googleapis.com/"
-	typeErrorInfo       = "google.rpc.ErrorInfo"
-	typeBadRequest      = "google.rpc.BadRequest"
-	typeRetryInfo       = "google.rpc.RetryInfo"
-	typeRequestInfo     = "google.rpc.RequestInfo"
+	reasonErrorRecorded     = "ERROR_RECORDED"
+	metaExcID               = "exc_id"
+	typePrefix              = "type.googleapis.com/"
+	typeErrorInfo           = "google.rpc.ErrorInfo"
+	typeBadRequest          = "google.rpc.BadRequest"
+	typePreconditionFailure = "google.rpc.PreconditionFailure"
+	typeRetryInfo           = "google.rpc.RetryInfo"
+	typeRequestInfo         = "google.rpc.RequestInfo"
 )
 
 // googleDetail is one details entry, plain ({reason, description,
@@ -28,13 +30,19 @@ type googleDetail struct {
 		Description string `json:"description"`
 		Reason      string `json:"reason"`
 	} `json:"fieldViolations"`
+	Violations []struct {
+		Type        string `json:"type"`
+		Subject     string `json:"subject"`
+		Description string `json:"description"`
+	} `json:"violations"`
 	RetryDelay string `json:"retryDelay"`
 	RequestID  string `json:"requestId"`
 }
 
-// decodeGoogle reads {"error":{"code":404,"status":...,"details":[...]}}.
-// Details entries that do not parse are skipped, not fatal: the status
-// and message still stand.
+// decodeGoogle reads {"error":{"code":404,"status":...,"details":[...]}},
+// the google envelope or, when a details entry has an @type, the
+// google-strict one. Details entries that do not parse are skipped, not
+// fatal: the status and message still stand.
 func (d Decoder) decodeGoogle(e *Error, body []byte) bool {
 	var b struct {
 		Error struct {
@@ -61,6 +69,9 @@ func (d Decoder) decodeGoogle(e *Error, body []byte) bool {
 			continue
 		}
 		e.plainDetail(&det)
+	}
+	if typed {
+		e.Envelope = EnvelopeGoogleStrict
 	}
 	if retryDelay != "" {
 		if ra, ok := parseProtoDuration(retryDelay); ok {
@@ -102,19 +113,18 @@ func (e *Error) plainDetail(det *googleDetail) {
 
 // typedDetail reads an AIP-193 details entry and returns its retryDelay,
 // if it is a RetryInfo. Messages other than ErrorInfo, BadRequest,
-// RetryInfo and RequestInfo are ignored.
+// PreconditionFailure, RetryInfo and RequestInfo are ignored.
 func (e *Error) typedDetail(det *googleDetail) (retryDelay string) {
 	switch strings.TrimPrefix(det.Type, typePrefix) {
 	case typeErrorInfo:
-		if det.Reason == reasonErrorRecorded && strings.HasPrefix(det.Metadata["id"], "exc_") {
-			e.ExcID = det.Metadata["id"]
-		}
-		if e.Reason == "" {
-			e.Reason, e.Domain, e.Metadata = det.Reason, det.Domain, nonEmpty(det.Metadata)
-		}
+		e.errorInfo(det)
 	case typeBadRequest:
 		for _, v := range det.FieldViolations {
 			e.Violations = append(e.Violations, Violation{Field: v.Field, Reason: v.Reason, Description: v.Description})
+		}
+	case typePreconditionFailure:
+		for _, v := range det.Violations {
+			e.Violations = append(e.Violations, Violation{Field: v.Subject, Reason: v.Type, Description: v.Description})
 		}
 	case typeRetryInfo:
 		return det.RetryDelay
@@ -122,6 +132,29 @@ func (e *Error) typedDetail(det *googleDetail) (retryDelay string) {
 		e.RequestID = det.RequestID
 	}
 	return ""
+}
+
+// errorInfo reads the first google.rpc.ErrorInfo. The exc_ reference of a
+// sanitized error is metadata.exc_id (google-strict), which is not kept in
+// Metadata, or metadata.id under the reason ERROR_RECORDED.
+func (e *Error) errorInfo(det *googleDetail) {
+	if e.Reason != "" {
+		return
+	}
+	e.Reason, e.Domain = det.Reason, det.Domain
+	meta := det.Metadata
+	if id := meta[metaExcID]; strings.HasPrefix(id, "exc_") {
+		e.ExcID = id
+		meta = make(map[string]string, len(det.Metadata))
+		for k, v := range det.Metadata {
+			if k != metaExcID {
+				meta[k] = v
+			}
+		}
+	} else if det.Reason == reasonErrorRecorded && strings.HasPrefix(meta["id"], "exc_") {
+		e.ExcID = meta["id"]
+	}
+	e.Metadata = nonEmpty(meta)
 }
 
 // decodeTracked reads {"error":{"code":"NOT_FOUND","details":{...},

@@ -10,9 +10,14 @@ import (
 const (
 	// EnvelopeFlat is {"code":"BLUM-404-001","message":"..."}.
 	EnvelopeFlat = "flat"
-	// EnvelopeGoogle is {"error":{"code":404,"status":"NOT_FOUND",...}},
-	// with plain details or the strict AIP-193 @type details.
+	// EnvelopeGoogle is {"error":{"code":404,"status":"NOT_FOUND",...}}
+	// with plain details ({reason, description, metadata}) or none.
 	EnvelopeGoogle = "google"
+	// EnvelopeGoogleStrict is the AIP-193 error model of Google APIs, a
+	// google.rpc.Status whose details are typed by @type (ErrorInfo,
+	// BadRequest, PreconditionFailure, RetryInfo, RequestInfo): faultline's
+	// google-strict envelope, and Google's own APIs.
+	EnvelopeGoogleStrict = "google-strict"
 	// EnvelopeTracked is {"error":{"code":"NOT_FOUND","request_id":...}}.
 	EnvelopeTracked = "tracked"
 	// EnvelopeProblem is RFC 9457 problem details.
@@ -53,7 +58,10 @@ type Error struct {
 	// Message is the human-facing message (the problem detail). Log it;
 	// do not branch on it.
 	Message string
-	// Violations are the fields the request got wrong.
+	// Violations are the fields the request got wrong: the invalid fields
+	// of a validation error, or the rules a request broke (AIP-193
+	// PreconditionFailure, whose subject is the Field and type the
+	// Reason).
 	Violations []Violation
 	// Reason is the machine-readable reason of a single cause: the google
 	// details[].reason or AIP-193 ErrorInfo.reason, the tracked
@@ -62,8 +70,9 @@ type Error struct {
 	// Domain is the AIP-193 ErrorInfo.domain.
 	Domain string
 	// Metadata is the machine-readable context of the cause: google
-	// details[].metadata or ErrorInfo.metadata, the other members of
-	// tracked details, the extension members of problem details.
+	// details[].metadata or ErrorInfo.metadata (without the exc_id, which
+	// is ExcID), the other members of tracked details, the extension
+	// members of problem details.
 	Metadata map[string]string
 	// RequestID is the request id the body names, else the X-Request-Id
 	// header.

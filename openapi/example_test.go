@@ -33,7 +33,7 @@ func ExampleGenerator_RouteResponses() {
 }
 
 func ExampleMiddleware_Codes() {
-	for _, m := range []openapi.Middleware{openapi.RequestID, openapi.KeyAuth, openapi.RateLimit, openapi.Timeout} {
+	for _, m := range []openapi.Middleware{openapi.RequestID, openapi.KeyAuth, openapi.RateLimit, openapi.Timeout, openapi.DecodeJSON} {
 		fmt.Println(m, m.Codes())
 	}
 	// Output:
@@ -41,4 +41,5 @@ func ExampleMiddleware_Codes() {
 	// KeyAuth [MISSING_AUTHORIZATION MALFORMED_CREDENTIALS INVALID_CREDENTIALS]
 	// RateLimit [RESOURCE_EXHAUSTED UNAVAILABLE]
 	// Timeout [DEADLINE_EXCEEDED]
+	// DecodeJSON [INVALID_ARGUMENT INVALID_FORMAT REQUEST_TIMEOUT PAYLOAD_TOO_LARGE UNSUPPORTED_MEDIA_TYPE]
 }

@@ -31,8 +31,9 @@ const (
 	// METHOD_NOT_ALLOWED, with Allow.
 	MethodNotAllowed
 	// DecodeJSON (problem.DecodeJSON in a handler) answers 400
-	// INVALID_ARGUMENT or INVALID_FORMAT, 413 PAYLOAD_TOO_LARGE and 415
-	// UNSUPPORTED_MEDIA_TYPE.
+	// INVALID_ARGUMENT or INVALID_FORMAT, 408 REQUEST_TIMEOUT when the
+	// body does not arrive within the server's read timeout, 413
+	// PAYLOAD_TOO_LARGE and 415 UNSUPPORTED_MEDIA_TYPE.
 	DecodeJSON
 )
 
@@ -55,7 +56,8 @@ func (m Middleware) Codes() []string {
 	case MethodNotAllowed:
 		return []string{catalog.MethodNotAllowed}
 	case DecodeJSON:
-		return []string{catalog.InvalidArgument, catalog.InvalidFormat, catalog.PayloadTooLarge, catalog.UnsupportedMediaType}
+		return []string{catalog.InvalidArgument, catalog.InvalidFormat, catalog.RequestTimeout,
+			catalog.PayloadTooLarge, catalog.UnsupportedMediaType}
 	}
 	return nil
 }

@@ -29,6 +29,8 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{"unknown envelope", openapi.Config{Problem: problem.Config{Envelope: "xml"}}, openapi.ErrInvalidConfig},
 		{"bad prefix", openapi.Config{Problem: problem.Config{Prefix: "bad prefix"}}, openapi.ErrInvalidConfig},
+		{"google-strict with a bad error domain", openapi.Config{Problem: problem.Config{Envelope: problem.EnvelopeGoogleStrict,
+			ErrorDomain: "orders example"}}, openapi.ErrInvalidConfig},
 		{"own envelope without schema", openapi.Config{Problem: problem.Config{Envelope: "mine",
 			Extra: []problem.Envelope{xmlEnvelope{"application/json"}}}}, openapi.ErrNoSchema},
 		{"own envelope with a nil schema", openapi.Config{Problem: problem.Config{Envelope: "mine",
@@ -62,7 +64,8 @@ func TestOwnEnvelope(t *testing.T) {
 }
 
 func TestSchemaNames(t *testing.T) {
-	want := map[string]string{"flat": "FlatError", "google": "GoogleError", "tracked": "TrackedError", "problem": "Problem", "": "Problem"}
+	want := map[string]string{"flat": "FlatError", "google": "GoogleError", "tracked": "TrackedError", "problem": "Problem", "": "Problem",
+		"google-strict": "GoogleStrictError"}
 	for env, name := range want {
 		g, err := openapi.New(openapi.Config{Problem: problem.Config{Envelope: env}})
 		require.NoError(t, err)
@@ -130,7 +133,8 @@ func TestMiddlewareCodes(t *testing.T) {
 		{openapi.Maintenance, "Maintenance", []string{catalog.Unavailable}},
 		{openapi.NotFound, "NotFound", []string{catalog.NotFound}},
 		{openapi.MethodNotAllowed, "MethodNotAllowed", []string{catalog.MethodNotAllowed}},
-		{openapi.DecodeJSON, "DecodeJSON", []string{catalog.InvalidArgument, catalog.InvalidFormat, catalog.PayloadTooLarge, catalog.UnsupportedMediaType}},
+		{openapi.DecodeJSON, "DecodeJSON", []string{catalog.InvalidArgument, catalog.InvalidFormat, catalog.RequestTimeout,
+			catalog.PayloadTooLarge, catalog.UnsupportedMediaType}},
 		{openapi.Middleware(0), "Middleware(?)", nil},
 		{openapi.Middleware(99), "Middleware(?)", nil},
 	}

@@ -13,10 +13,11 @@ type schemaEntry struct {
 // built-in envelope is one more entry here.
 func builtinSchemas() map[string]schemaEntry {
 	return map[string]schemaEntry{
-		problem.EnvelopeFlat:    {"FlatError", flatSchema},
-		problem.EnvelopeGoogle:  {"GoogleError", googleSchema},
-		problem.EnvelopeTracked: {"TrackedError", trackedSchema},
-		problem.EnvelopeProblem: {"Problem", problemSchema},
+		problem.EnvelopeFlat:         {"FlatError", flatSchema},
+		problem.EnvelopeGoogle:       {"GoogleError", googleSchema},
+		problem.EnvelopeTracked:      {"TrackedError", trackedSchema},
+		problem.EnvelopeProblem:      {"Problem", problemSchema},
+		problem.EnvelopeGoogleStrict: {"GoogleStrictError", googleStrictSchema},
 	}
 }
 

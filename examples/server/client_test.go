@@ -72,12 +72,12 @@ func startOnClock(t *testing.T, envelope string, clk *clientClock, edit func(*se
 	t.Helper()
 	mem := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
 	t.Cleanup(func() { _ = mem.Close() })
-	return startServerWith(t, envelope, func(cfg *serverConfig) {
+	return startServerWith(t, envelope, withDomain(func(cfg *serverConfig) {
 		cfg.Store = clientStore{mem, clk}
 		if edit != nil {
 			edit(cfg)
 		}
-	})
+	}))
 }
 
 // clientCatalog is the demo's catalog as a client knows it.
@@ -100,7 +100,7 @@ func decodeDemo(t *testing.T, s *testServer, d client.Decoder, req *http.Request
 }
 
 // TestClientDecodesDemo decodes every kind of failure the demo answers,
-// in every envelope, and checks the request id and exc_ id against the
+// in every envelope the client reads, and checks the request id and exc_ id against the
 // server's log.
 func TestClientDecodesDemo(t *testing.T) {
 	cases := []struct {
@@ -126,10 +126,10 @@ func TestClientDecodesDemo(t *testing.T) {
 		{name: "panic", method: "GET", path: "/v1/panic", status: 500, code: codeInternal, retryable: true, exc: true},
 		{name: "timeout", method: "GET", path: "/v1/slow?ms=500", status: 504, code: codeDeadlineExceeded, retryable: true},
 	}
-	for _, envelope := range envelopes {
+	for _, envelope := range clientEnvelopes {
 		t.Run(envelope, func(t *testing.T) {
 			t.Parallel()
-			s := startServer(t, envelope, false)
+			s := startDemo(t, envelope, false)
 			d := client.Decoder{Catalog: clientCatalog(t)}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
@@ -177,13 +177,13 @@ func fieldsOf(e *client.Error) []string {
 }
 
 // TestClientDecodesDemoLimits decodes the demo's 429 and maintenance 503
-// in every envelope: Retry-After and, where the envelope has it, the
+// in every envelope the client reads: Retry-After and, where the envelope has it, the
 // policy.
 func TestClientDecodesDemoLimits(t *testing.T) {
-	for _, envelope := range envelopes {
+	for _, envelope := range clientEnvelopes {
 		t.Run(envelope, func(t *testing.T) {
 			t.Parallel()
-			s := startLimited(t, envelope, func(cfg *serverConfig) { cfg.Rate = 1 })
+			s := startLimited(t, envelope, withDomain(func(cfg *serverConfig) { cfg.Rate = 1 }))
 			s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
 			e, _ := decodeDemo(t, s, client.Decoder{}, s.request(t, "GET", "/v1/accounts/acc_1", "", nil))
 			assert.Equal(t, 429, e.Status)
@@ -195,7 +195,7 @@ func TestClientDecodesDemoLimits(t *testing.T) {
 				assert.Equal(t, "sandbox", e.Metadata["policy"], "%s 429: Metadata[policy]", envelope)
 			}
 
-			m := startServer(t, envelope, true)
+			m := startDemo(t, envelope, true)
 			e, _ = decodeDemo(t, m, client.Decoder{}, m.request(t, "GET", "/v1/accounts/acc_1", "", nil))
 			assert.Equal(t, "UNAVAILABLE", e.Code, "%s maintenance: Code", envelope)
 			assert.Equal(t, time.Minute, e.RetryAfter, "%s maintenance: RetryAfter", envelope)
@@ -255,7 +255,7 @@ func demoTransport(t *testing.T, s *testServer, clk *clientClock, edit func(*cli
 // 500 is retried with backoff, a validation error is not retried, and
 // pacing holds a request instead of sending it into a 429.
 func TestClientRetriesDemo(t *testing.T) {
-	for _, envelope := range envelopes {
+	for _, envelope := range clientEnvelopes {
 		t.Run(envelope, func(t *testing.T) {
 			t.Parallel()
 			t.Run("429 then success", func(t *testing.T) {
@@ -299,7 +299,7 @@ func TestClientRetriesDemo(t *testing.T) {
 			})
 			t.Run("maintenance opens the circuit", func(t *testing.T) {
 				clk := newClientClock()
-				s := startServer(t, envelope, true)
+				s := startDemo(t, envelope, true)
 				hc, _ := demoTransport(t, s, clk, func(c *client.Config) { c.MaxAttempts = 1 })
 				for range 5 {
 					resp, _ := sendVia(t, hc, s.request(t, "GET", "/v1/accounts/acc_1", "", nil))

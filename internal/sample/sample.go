@@ -7,6 +7,7 @@ package sample
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"time"
@@ -21,6 +22,11 @@ const (
 	RequestID = "7f3c9a2e-5b1d-4e8f-a6c4-0d2b9e1f3a57"
 	ExcID     = "exc_01j9z3c5v6q8w2x4y7b1n3m5k8"
 	Path      = "/v1/example"
+	// ErrorDomain is the error domain of the examples when the
+	// configuration gives none: the google-strict envelope needs one.
+	ErrorDomain = "api.example.com"
+	// RetryDelay is the retry delay of the 429 and 503 examples.
+	RetryDelay = time.Second
 )
 
 // Time is the timestamp of every example.
@@ -29,13 +35,18 @@ func Time() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 // Envelopes returns the names of the built-in envelopes, in the order the
 // reference shows them. A new built-in envelope is one more entry here.
 func Envelopes() []string {
-	return []string{problem.EnvelopeFlat, problem.EnvelopeGoogle, problem.EnvelopeTracked, problem.EnvelopeProblem}
+	return []string{problem.EnvelopeFlat, problem.EnvelopeGoogle, problem.EnvelopeTracked, problem.EnvelopeProblem,
+		problem.EnvelopeGoogleStrict}
 }
 
 // NewRenderer returns a renderer for cfg in envelope env that renders
-// examples: its clock is Time and it logs nothing.
+// examples: its clock is Time, it logs nothing, and its error domain is
+// cfg.ErrorDomain, or ErrorDomain when cfg has none.
 func NewRenderer(cfg problem.Config, env string) (*problem.Renderer, error) {
 	cfg.Envelope = env
+	if cfg.ErrorDomain == "" {
+		cfg.ErrorDomain = ErrorDomain
+	}
 	cfg.Now = Time
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	return problem.NewRenderer(cfg)
@@ -55,8 +66,9 @@ func Body(rd *problem.Renderer, code catalog.Code) (status int, contentType stri
 }
 
 // Error returns the example error for code: its default message, a field
-// violation for the validation codes, and a value for every metadata key
-// the code documents.
+// violation for the validation codes, a value for every metadata key the
+// code documents, and RetryDelay for 429 and 503, which the rate limiter
+// and the maintenance switch always send.
 func Error(code catalog.Code) *problem.Error {
 	var e *problem.Error
 	switch code.Name {
@@ -73,6 +85,9 @@ func Error(code catalog.Code) *problem.Error {
 	}
 	for _, key := range code.Metadata {
 		e = e.WithMeta(key, metaValue(key))
+	}
+	if code.Status == http.StatusTooManyRequests || code.Status == http.StatusServiceUnavailable {
+		e = e.WithRetryAfter(RetryDelay)
 	}
 	return e
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
@@ -16,7 +17,11 @@ import (
 	"github.com/faultline-go/faultline/problem"
 )
 
-var envelopes = []string{problem.EnvelopeFlat, problem.EnvelopeGoogle, problem.EnvelopeTracked, problem.EnvelopeProblem}
+var envelopes = []string{problem.EnvelopeFlat, problem.EnvelopeGoogle, problem.EnvelopeTracked, problem.EnvelopeProblem,
+	problem.EnvelopeGoogleStrict}
+
+// errorDomain is the demo's error domain, which google-strict needs.
+const errorDomain = "orders.example.com"
 
 // demoCatalog is the built-in catalog under BLUM with a code of a service's
 // own that documents a metadata key.
@@ -44,7 +49,8 @@ func routes() []openapi.Route {
 // load generates the document for envelope and loads and validates it.
 func load(t *testing.T, envelope, typeBase string) (*openapi.Generator, *openapi3.T) {
 	t.Helper()
-	g, err := openapi.New(openapi.Config{Problem: problem.Config{Envelope: envelope, Catalog: demoCatalog(t), TypeBaseURI: typeBase}})
+	g, err := openapi.New(openapi.Config{Problem: problem.Config{Envelope: envelope, Catalog: demoCatalog(t), TypeBaseURI: typeBase,
+		ErrorDomain: errorDomain}})
 	require.NoError(t, err, "openapi.New(%s) = _, %v", envelope, err)
 	raw, err := g.Document(routes()...)
 	require.NoError(t, err, "Document() = _, %v", err)
@@ -85,12 +91,16 @@ func TestRealBodiesValidate(t *testing.T) {
 			g, doc := load(t, envelope, "https://api.example.com/errors")
 			schema := doc.Components.Schemas[g.SchemaName()].Value
 			cat := demoCatalog(t)
-			rd := problem.MustRenderer(problem.Config{Envelope: envelope, Catalog: cat, Logger: slog.New(slog.DiscardHandler)})
+			rd := problem.MustRenderer(problem.Config{Envelope: envelope, Catalog: cat, Logger: slog.New(slog.DiscardHandler),
+				ErrorDomain: errorDomain, TypeBaseURI: "https://api.example.com/errors", DocLinks: true})
 			errs := []error{
 				problem.MissingField("symbol"),
 				problem.Validation(problem.Violation{Field: "a", Reason: catalog.MissingField}, problem.Violation{Field: "b", Reason: catalog.InvalidArgument}),
 				problem.New("DUPLICATE_ORDER", "").WithMeta("order_id", "ord_1"),
 				problem.New(catalog.ResourceExhausted, "").WithMeta("policy", "reports"),
+				problem.New(catalog.ResourceExhausted, "").WithRetryAfter(1500 * time.Millisecond),
+				problem.New(catalog.Unavailable, "").WithRetryAfter(time.Minute),
+				businessRule(),
 				problem.Internal(assert.AnError),
 				assert.AnError,
 			}
@@ -105,6 +115,14 @@ func TestRealBodiesValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// businessRule is a 422 with a violation: google-strict sends it as a
+// PreconditionFailure.
+func businessRule() error {
+	e := problem.New(catalog.FailedPrecondition, "Not enough funds.")
+	e.Violations = []problem.Violation{{Field: "quantity", Reason: "INSUFFICIENT_FUNDS", Description: "Exceeds the balance."}}
+	return e
 }
 
 // TestSchemaRejects makes sure the validation above can fail: bodies that
@@ -135,6 +153,43 @@ func TestSchemaRejects(t *testing.T) {
 			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x","instance":"/x","code":"NOT_FOUND","request_id":"r","errors":[{"field":"a"}]}`,
 		},
 	}
+	const info = `{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"NOT_FOUND","domain":"orders.example.com"}`
+	bad[problem.EnvelopeGoogleStrict] = []string{
+		// the envelope itself
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND"}}`,
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[]}}`,
+		`{"error":{"code":"404","message":"x","status":"NOT_FOUND","details":[` + info + `]}}`,
+		`{"error":{"code":404,"message":"x","status":"Not Found","details":[` + info + `]}}`,
+		`{"error":{"code":404,"message":"x","status":"MISSING_FIELD","details":[` + info + `]}}`,
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[` + info + `],"extra":1}}`,
+		// ErrorInfo missing, not first, or incomplete
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[{"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"r"}]}}`,
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"NOT_FOUND"}]}}`,
+		`{"error":{"code":500,"message":"x","status":"INTERNAL","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"INTERNAL","domain":"d","metadata":{"exc_id":"exc_short"}}]}}`,
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"NOT_FOUND","domain":"d","metadata":{"n":1}}]}}`,
+		// the typed details after it
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[` + info + `,{"reason":"NOT_FOUND"}]}}`,
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.LocalizedMessage","locale":"en","message":"x"}]}}`,
+		`{"error":{"code":400,"message":"x","status":"INVALID_ARGUMENT","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"a"}]}]}}`,
+		`{"error":{"code":400,"message":"x","status":"INVALID_ARGUMENT","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.BadRequest","violations":[{"field":"a","description":"d","reason":"r"}]}]}}`,
+		`{"error":{"code":422,"message":"x","status":"FAILED_PRECONDITION","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.PreconditionFailure","violations":[{"field":"a","description":"d","reason":"r"}]}]}}`,
+		`{"error":{"code":429,"message":"x","status":"RESOURCE_EXHAUSTED","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":2}]}}`,
+		`{"error":{"code":429,"message":"x","status":"RESOURCE_EXHAUSTED","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.5s"}]}}`,
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.RequestInfo","request_id":"r"}]}}`,
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.Help","links":[{"url":"https://x"}]}]}}`,
+	}
+	// Each body above breaks one rule; these, which break none, pass.
+	good := []string{
+		`{"error":{"code":404,"message":"x","status":"NOT_FOUND","details":[` + info + `]}}`,
+		`{"error":{"code":422,"message":"x","status":"FAILED_PRECONDITION","details":[` + info + `,{"@type":"type.googleapis.com/google.rpc.PreconditionFailure","violations":[{"type":"r","subject":"a","description":"d"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.500s"},{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"d","url":"https://x"}]}]}}`,
+	}
+	g, doc := load(t, problem.EnvelopeGoogleStrict, "")
+	strict := doc.Components.Schemas[g.SchemaName()].Value
+	for _, body := range good {
+		var v any
+		require.NoError(t, json.Unmarshal([]byte(body), &v))
+		assert.NoError(t, strict.VisitJSON(v, openapi3.EnableJSONSchema2020()), "google-strict schema rejects %s", body)
+	}
 	for envelope, bodies := range bad {
 		g, doc := load(t, envelope, "")
 		schema := doc.Components.Schemas[g.SchemaName()].Value
@@ -161,7 +216,7 @@ func TestRouteResponses(t *testing.T) {
 		{"POST", "/v1/orders", map[string][]string{
 			"400": {catalog.MissingField, catalog.InvalidArgument, catalog.InvalidFormat},
 			"401": {catalog.MissingAuthorization, catalog.MalformedCredentials, catalog.InvalidCredentials},
-			"409": {"DUPLICATE_ORDER"}, "413": {catalog.PayloadTooLarge}, "415": {catalog.UnsupportedMediaType},
+			"408": {catalog.RequestTimeout}, "409": {"DUPLICATE_ORDER"}, "413": {catalog.PayloadTooLarge}, "415": {catalog.UnsupportedMediaType},
 			"422": {catalog.FailedPrecondition}, "429": {catalog.ResourceExhausted}, "500": {catalog.Internal}, "503": {catalog.Unavailable},
 		}},
 		{"GET", "/v1/slow", map[string][]string{
