@@ -61,7 +61,7 @@ func ExampleReference_WriteMarkdown() {
 	// Output:
 	// # Error reference
 	// ## Client errors (4xx)
-	// | [`NOT_FOUND`](#not-found) | 404 | `ERR-404-001` | `NOT_FOUND` | `NOT_FOUND` | `about:blank` | Not Found | no | Resource not found. | Verify the URL and that the id exists and belongs to your tenant. |
+	// | [`NOT_FOUND`](#not-found) | 404 | `ERR-404-001` | `NOT_FOUND` | `NOT_FOUND` | `NOT_FOUND` | `about:blank` | Not Found | no | Resource not found. | Verify the URL and that the id exists and belongs to your tenant. |
 	// ## Server errors (5xx)
 	// ## Codes
 	// ### `NOT_FOUND`

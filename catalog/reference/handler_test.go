@@ -107,7 +107,7 @@ func TestHandlerEntries(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			md := rec.Body.String()
 			assert.True(t, strings.HasPrefix(md, `<a id="`+code.Anchor()+`"></a>`), "GET /errors/%s Markdown starts %.60q, want its anchor", code.Anchor(), md)
-			assert.Equal(t, 4, strings.Count(md, "```json\n"), "GET /errors/%s Markdown has %d example bodies, want 4", code.Anchor(), strings.Count(md, "```json\n"))
+			assert.Equal(t, 5, strings.Count(md, "```json\n"), "GET /errors/%s Markdown has %d example bodies, want 5", code.Anchor(), strings.Count(md, "```json\n"))
 		})
 	}
 }

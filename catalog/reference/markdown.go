@@ -11,6 +11,7 @@ import (
 
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/internal/sample"
+	"github.com/faultline-go/faultline/problem"
 )
 
 // classes are the status classes of the reference, one table each.
@@ -23,7 +24,8 @@ var classes = [...]struct {
 }
 
 // WriteMarkdown writes the reference: an introduction, one table per status
-// class (each code's name in every envelope, its problem type and title,
+// class (each code's name in every envelope, google-strict's being the
+// google.rpc.Code name of its status, its problem type and title,
 // retryability, message and resolution), then one entry per code under its
 // anchor, with its example bodies, pretty-printed.
 func (ref *Reference) WriteMarkdown(w io.Writer) error {
@@ -55,14 +57,14 @@ func (ref *Reference) writeTable(bw *bufio.Writer, title string, low, top int) {
 		}
 		if !header {
 			bw.WriteString("\n## " + title + "\n\n")
-			bw.WriteString("| Name | HTTP | flat | google | tracked | problem type | problem title | Retryable | Message | Resolution |\n")
-			bw.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+			bw.WriteString("| Name | HTTP | flat | google | google-strict | tracked | problem type | problem title | Retryable | Message | Resolution |\n")
+			bw.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 			header = true
 		}
 		pt := ref.types[code.Name]
 		cells := []string{
 			"[`" + code.Name + "`](#" + code.Anchor() + ")", strconv.Itoa(code.Status),
-			span(code.Flat), span(code.Google), span(code.Tracked), span(pt[0]), text(pt[1]),
+			span(code.Flat), span(code.Google), span(problem.GRPCCodeName(code.Status)), span(code.Tracked), span(pt[0]), text(pt[1]),
 			yesNo(code.Retryable), text(code.Message), text(code.Resolution),
 		}
 		bw.WriteString("| " + strings.Join(cells, " | ") + " |\n")
@@ -82,7 +84,8 @@ func (ref *Reference) writeEntry(bw *bufio.Writer, code catalog.Code, level stri
 		bw.WriteString("Resolution: " + text(code.Resolution) + "\n\n")
 	}
 	pt := ref.types[code.Name]
-	bw.WriteString("flat " + span(code.Flat) + ", google " + span(code.Google) + ", tracked " + span(code.Tracked) +
+	bw.WriteString("flat " + span(code.Flat) + ", google " + span(code.Google) +
+		", google-strict " + span(problem.GRPCCodeName(code.Status)) + ", tracked " + span(code.Tracked) +
 		", problem type " + span(pt[0]) + " with title " + text(pt[1]) + ".\n\n")
 	if len(code.Metadata) == 0 {
 		bw.WriteString("Metadata keys: none.\n")

@@ -54,8 +54,9 @@ func TestExamples(t *testing.T) {
 	for _, code := range cat.Codes() {
 		t.Run(code.Name, func(t *testing.T) {
 			ex := ref.Examples(code.Name)
-			require.Len(t, ex, 4, "Examples(%s) has %d bodies, want one per built-in envelope", code.Name, len(ex))
-			want := map[string]string{"flat": code.Flat, "google": code.Google, "tracked": code.Tracked, "problem": code.Name}
+			require.Len(t, ex, 5, "Examples(%s) has %d bodies, want one per built-in envelope", code.Name, len(ex))
+			want := map[string]string{"flat": code.Flat, "google": code.Google, "tracked": code.Tracked, "problem": code.Name,
+				"google-strict": problem.GRPCCodeName(code.Status)}
 			for _, e := range ex {
 				var body struct {
 					Code  any
@@ -66,7 +67,7 @@ func TestExamples(t *testing.T) {
 				switch e.Envelope {
 				case "flat", "problem":
 					got = body.Code
-				case "google":
+				case "google", "google-strict":
 					got = body.Error.Status
 				case "tracked":
 					got = body.Error.Code
@@ -149,8 +150,8 @@ func TestWriteMarkdown(t *testing.T) {
 			assert.Contains(t, md, "`https://example.com/errors/"+code.Anchor()+"`", "WriteMarkdown() lacks the problem type of %s", code.Name)
 		})
 	}
-	assert.Equal(t, 4*cat.Len(), strings.Count(md, "```json\n"), "WriteMarkdown() example bodies, want 4 per code")
-	assert.Contains(t, md, "| [`DUPLICATE_ORDER`](#duplicate-order) | 409 | `BLUM-409-002` | `DUPLICATE_ORDER` | `CONFLICT` | `https://example.com/errors/duplicate-order` | Duplicate order | no |",
+	assert.Equal(t, 5*cat.Len(), strings.Count(md, "```json\n"), "WriteMarkdown() example bodies, want 5 per code")
+	assert.Contains(t, md, "| [`DUPLICATE_ORDER`](#duplicate-order) | 409 | `BLUM-409-002` | `DUPLICATE_ORDER` | `ABORTED` | `CONFLICT` | `https://example.com/errors/duplicate-order` | Duplicate order | no |",
 		"WriteMarkdown() row of DUPLICATE_ORDER")
 	assert.Contains(t, md, "| Either a\\|b or c | Pick one \\| any \\<value>. |", "WriteMarkdown() does not escape the cells of PIPE_DREAM")
 	assert.Contains(t, md, "Metadata keys: `order_id`.", "WriteMarkdown() lacks the metadata keys of DUPLICATE_ORDER")
