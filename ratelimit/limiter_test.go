@@ -837,6 +837,12 @@ func TestNewErrors(t *testing.T) {
 		{"infinite FallbackShare", ratelimit.Config{FallbackShare: math.Inf(1)}, nil, "FallbackShare"},
 		{"unknown Outage", ratelimit.Config{Outage: ratelimit.Outage(7)}, nil, "Outage"},
 		{"negative Outage", ratelimit.Config{Outage: ratelimit.Outage(-1)}, nil, "Outage"},
+		{"invalid plan", ratelimit.Config{Plans: map[string]ratelimit.Policy{"gold": {Rate: 1}}}, ratelimit.ErrInvalidPolicy, `Config.Plans["gold"]`},
+		{"invalid plan name", ratelimit.Config{Plans: map[string]ratelimit.Policy{"gold plan": {Rate: 1, Burst: 1}}}, ratelimit.ErrInvalidPolicy, `gold plan`},
+		{"invalid environment policy", ratelimit.Config{Environments: map[string]ratelimit.Policy{"sandbox": {Rate: -1, Burst: 1}}}, ratelimit.ErrInvalidPolicy, `Config.Environments["sandbox"]`},
+		{"negative BreakerFailures", ratelimit.Config{BreakerFailures: -1}, ratelimit.ErrInvalidConfig, "BreakerFailures"},
+		{"negative BreakerProbe", ratelimit.Config{BreakerProbe: -time.Second}, ratelimit.ErrInvalidConfig, "BreakerProbe"},
+		{"negative OutageRetryAfter", ratelimit.Config{OutageRetryAfter: -time.Second}, ratelimit.ErrInvalidConfig, "OutageRetryAfter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -867,6 +873,12 @@ func TestOutageString(t *testing.T) {
 		{ratelimit.FailClosed, "fail-closed"},
 		{ratelimit.FallBack, "fall-back"},
 		{ratelimit.Outage(9), "Outage(9)"},
+	}
+	for _, tt := range []struct {
+		s    ratelimit.Source
+		want string
+	}{{ratelimit.SourceStore, "store"}, {ratelimit.SourceFallback, "fallback"}, {ratelimit.SourceNone, "none"}, {ratelimit.Source(7), "Source(7)"}} {
+		assert.Equal(t, tt.want, tt.s.String(), "Source(%d).String()", int(tt.s))
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

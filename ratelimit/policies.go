@@ -69,7 +69,7 @@ func compileMap(name string, m map[string]Policy, share float64) (map[string]*co
 		}
 		c, err := compile(p, share)
 		if err != nil {
-			return nil, fmt.Errorf("%s[%q]: %w", name, k, err)
+			return nil, fmt.Errorf("%w (Config.%s[%q])", err, name, k)
 		}
 		out[k] = c
 	}

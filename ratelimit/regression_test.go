@@ -386,3 +386,44 @@ func TestLimiterFailOpenCountsAdmissions(t *testing.T) {
 	}
 	assert.Equal(t, 8, admitted, "admitted_unlimited over the log records = %d, want 8, every request", admitted)
 }
+
+// During an outage, a route refusal gives the token back to the fallback
+// store that took it.
+func TestLimiterRouteRefusalRefundsFallback(t *testing.T) {
+	lim := newLimiter(t, ratelimit.Config{Store: failingStore{errStoreDown}, BreakerFailures: 1})
+	h := chiStack(problem.EnvelopeFlat, lim, func(r chi.Router) {
+		r.With(lim.Route("reports", ratelimit.Policy{Rate: rate.Every(time.Hour), Burst: 2})).Get("/v1/reports", okHandler)
+	})
+	// Fallback at half: sandbox burst 5, reports burst 1.
+	rec := serve(h, http.MethodGet, "/v1/reports")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, 4, remaining(t, rec, "sandbox"), "first report: sandbox r")
+	for i := 0; i < 3; i++ {
+		rec = serve(h, http.MethodGet, "/v1/reports")
+		require.Equal(t, http.StatusTooManyRequests, rec.Code, "refusal %d", i+1)
+		assert.Equal(t, 4, remaining(t, rec, "sandbox"), "refusal %d: sandbox r = %d, want 4 (given back to the fallback store)", i+1, remaining(t, rec, "sandbox"))
+	}
+}
+
+// ctxStore fails as a store does when the request's context ends first.
+type ctxStore struct{ flakyStore }
+
+func (s *ctxStore) Take(ctx context.Context, c []ratelimit.Check, r []ratelimit.Result) (bool, error) {
+	s.takes++
+	return false, ctx.Err()
+}
+
+// A client that goes away mid-decision says nothing of the store: the
+// breaker neither counts it nor stays stuck in a probe.
+func TestLimiterClientGoneIsNoStoreFailure(t *testing.T) {
+	now := base0
+	store := &ctxStore{flakyStore{steppedStore: newSteppedStore(t)}}
+	lim := newLimiter(t, ratelimit.Config{Store: store, BreakerFailures: 1, Now: func() time.Time { return now }})
+	h := chiStack(problem.EnvelopeFlat, lim, nil)
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		serve(h, http.MethodGet, "/v1/ping", func(r *http.Request) { *r = *r.WithContext(ctx) })
+	}
+	assert.Equal(t, 3, store.takes, "store calls = %d, want 3: canceled requests do not open the breaker", store.takes)
+}
