@@ -61,7 +61,10 @@ func advance(cl *cell, found bool, now int64, fromClock bool, p *Policy) (tokens
 			last = now
 		}
 	}
-	tokens = cl.tokens + tokensFromDuration(p.Rate, time.Duration(now-last))
+	tokens = cl.tokens
+	if now > last { // most decisions on a busy key fall in the clock's same tick
+		tokens += tokensFromDuration(p.Rate, time.Duration(now-last))
+	}
 	return min(tokens, burst), now
 }
 
