@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline-go/faultline/catalog"
+	"github.com/faultline-go/faultline/middleware"
 	"github.com/faultline-go/faultline/problem"
 )
 
@@ -19,6 +20,7 @@ import (
 // garbage collector instead, as the request's context refers to it.
 type decision struct {
 	l      *Limiter
+	who    *middleware.Principal // the request's caller, or nil
 	key    string
 	n      int
 	checks [MaxChecks]Check
@@ -34,7 +36,13 @@ var decisions = sync.Pool{New: func() any { return new(decision) }}
 
 func newDecision(l *Limiter, r *http.Request) *decision {
 	d := decisions.Get().(*decision)
-	d.l, d.key, d.n, d.line = l, l.key(r), 0, -1
+	d.l, d.n, d.line = l, 0, -1
+	d.who = middleware.PrincipalFromContext(r.Context())
+	if l.key != nil {
+		d.key = l.key(r)
+	} else {
+		d.key = clientKey(r, d.who)
+	}
 	return d
 }
 
@@ -44,7 +52,7 @@ func (d *decision) release() {
 		return
 	}
 	clear(d.checks[:d.n]) // drop the key strings
-	d.l, d.key = nil, ""
+	d.l, d.who, d.key = nil, nil, ""
 	decisions.Put(d)
 }
 
@@ -63,7 +71,7 @@ func (d *decision) add(c *compiled) bool {
 // addCaller adds the policy of r's caller. It answers r itself, with a
 // sanitized 500, when that policy is invalid, and then reports false.
 func (d *decision) addCaller(w http.ResponseWriter, r *http.Request) bool {
-	c, err := d.l.callerPolicy(r)
+	c, err := d.l.callerPolicy(r, d.who)
 	if err != nil {
 		problem.Write(w, r, problem.Internal(err))
 		return false

@@ -16,7 +16,12 @@ import (
 // never read here. Key ids and addresses share one key space, so key ids
 // must not be IP addresses.
 func ClientKey(r *http.Request) string {
-	if p := middleware.PrincipalFromContext(r.Context()); p != nil {
+	return clientKey(r, middleware.PrincipalFromContext(r.Context()))
+}
+
+// clientKey is ClientKey for the principal p the caller has looked up.
+func clientKey(r *http.Request, p *middleware.Principal) string {
+	if p != nil {
 		return p.KeyID
 	}
 	if ip := chimw.GetClientIPAddr(r.Context()); ip.IsValid() {

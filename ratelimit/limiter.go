@@ -87,7 +87,7 @@ type Config struct {
 type Limiter struct {
 	store     Store
 	ownsStore bool
-	key       func(*http.Request) string
+	key       func(*http.Request) string // nil: clientKey
 	legacy    bool
 
 	policy       *compiled            // the default policy
@@ -138,9 +138,6 @@ func New(cfg Config) (*Limiter, error) {
 	if l.store == nil {
 		l.store = NewMemoryStore(MemoryConfig{})
 		l.ownsStore = true
-	}
-	if l.key == nil {
-		l.key = ClientKey
 	}
 	l.outage.init(cfg)
 	return l, nil

@@ -89,11 +89,10 @@ func orPresets(m map[string]Policy) map[string]Policy {
 	return m
 }
 
-// callerPolicy returns the policy of r's caller: PolicyFor's, else its
+// callerPolicy returns the policy of r's caller p: PolicyFor's, else its
 // plan's, else its environment's, else the default. An invalid policy
 // from PolicyFor is an error, answered as a sanitized 500.
-func (l *Limiter) callerPolicy(r *http.Request) (*compiled, error) {
-	p := middleware.PrincipalFromContext(r.Context())
+func (l *Limiter) callerPolicy(r *http.Request, p *middleware.Principal) (*compiled, error) {
 	if p == nil {
 		return l.policy, nil
 	}
