@@ -68,9 +68,9 @@ func advance(cl *cell, found bool, now int64, fromClock bool, p *Policy) (tokens
 	return min(tokens, burst), now
 }
 
-// decide takes one token from cl if one is there and fills r. On success
+// takeToken takes one token from cl if one is there and fills r. On success
 // cl holds the debited state to store; on failure cl is left untouched.
-func decide(cl *cell, found bool, now int64, fromClock bool, c *Check, r *Result) bool {
+func takeToken(cl *cell, found bool, now int64, fromClock bool, c *Check, r *Result) bool {
 	p := &c.Policy
 	tokens, now := advance(cl, found, now, fromClock, p)
 	if tokens-1 >= 0 || durationFromTokens(p.Rate, 1-tokens) <= 0 {
@@ -118,7 +118,7 @@ func settle(cl *cell, tokens float64, now int64, c *Check) Result {
 }
 
 // untaken is the Result of an allowing check of a decision that another
-// check refused: the bucket keeps the token decide took from cl.
+// check refused: the bucket keeps the token takeToken took from cl.
 func untaken(c *Check, cl cell) Result {
 	tokens := cl.tokens + 1
 	return Result{

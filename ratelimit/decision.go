@@ -80,10 +80,10 @@ func (d *decision) addCaller(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// run decides d's checks, sets the headers and answers a refusal (or a
+// enforce decides d's checks, sets the headers and answers a refusal (or a
 // store failure the Outage says to refuse) itself. It reports whether the
 // request may go on.
-func (d *decision) run(w http.ResponseWriter, r *http.Request, prior *decision) bool {
+func (d *decision) enforce(w http.ResponseWriter, r *http.Request, prior *decision) bool {
 	ctx := r.Context()
 	allowed, by, storeErr, answer := d.l.take(ctx, d)
 	d.by = by
@@ -153,7 +153,7 @@ func (s Source) String() string {
 func (l *Limiter) take(ctx context.Context, d *decision) (allowed bool, by Source, storeErr, answer error) {
 	o := &l.outage
 	if !o.breaker.allow(o.now) {
-		allowed, by, answer = o.decide(ctx, d)
+		allowed, by, answer = o.decideWithout(ctx, d)
 		return allowed, by, nil, answer
 	}
 	allowed, storeErr = l.store.Take(ctx, d.checks[:d.n], d.res[:d.n])
@@ -170,7 +170,7 @@ func (l *Limiter) take(ctx context.Context, d *decision) (allowed bool, by Sourc
 		return false, SourceStore, storeErr, storeErr
 	}
 	// Decided first, so that the failure's log record counts it.
-	allowed, by, answer = o.decide(ctx, d)
+	allowed, by, answer = o.decideWithout(ctx, d)
 	o.failed(ctx, storeErr)
 	return allowed, by, storeErr, answer
 }

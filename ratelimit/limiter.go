@@ -198,7 +198,7 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := newDecision(l, r)
 		defer d.release()
-		if !d.addCaller(w, r) || !d.run(w, r, nil) {
+		if !d.addCaller(w, r) || !d.enforce(w, r, nil) {
 			return
 		}
 		if l.routes.Load() > 0 {

@@ -118,7 +118,7 @@ func (s *MemoryStore) AllowAt(now time.Time, key string, p Policy) Result {
 func (s *MemoryStore) allow(now int64, fromClock bool, c Check) Result {
 	var r Result
 	if c.validate() == nil {
-		s.take1(now, fromClock, &c, &r)
+		s.takeCheck(now, fromClock, &c, &r)
 	}
 	return r
 }
@@ -146,7 +146,7 @@ func (k *KeyLimiter) Allow(key string) Result {
 	var r Result
 	c := k.c
 	c.Key = key
-	k.s.take1(k.s.nanos(), true, &c, &r)
+	k.s.takeCheck(k.s.nanos(), true, &c, &r)
 	return r
 }
 
@@ -155,7 +155,7 @@ func (k *KeyLimiter) AllowAt(now time.Time, key string) Result {
 	var r Result
 	c := k.c
 	c.Key = key
-	k.s.take1(int64(now.Sub(k.s.epoch)), false, &c, &r)
+	k.s.takeCheck(int64(now.Sub(k.s.epoch)), false, &c, &r)
 	return r
 }
 
@@ -260,8 +260,8 @@ func (s *MemoryStore) shardIndex(h uint64) int {
 	return int(h >> (64 - s.shardBits))
 }
 
-// take1 decides a single check: one shard, one lock.
-func (s *MemoryStore) take1(now int64, fromClock bool, c *Check, r *Result) bool {
+// takeCheck decides a single check: one shard, one lock.
+func (s *MemoryStore) takeCheck(now int64, fromClock bool, c *Check, r *Result) bool {
 	if c.Policy.Rate == rate.Inf {
 		*r = unlimited(&c.Policy)
 		return true
@@ -274,7 +274,7 @@ func (s *MemoryStore) take1(now int64, fromClock bool, c *Check, r *Result) bool
 	if sl != nil {
 		cl = sl.cell
 	}
-	ok := decide(&cl, sl != nil, now, fromClock, c, r)
+	ok := takeToken(&cl, sl != nil, now, fromClock, c, r)
 	if ok {
 		s.store(sh, sl, h, cl, now)
 	}
@@ -290,7 +290,7 @@ func (s *MemoryStore) take1(now int64, fromClock bool, c *Check, r *Result) bool
 // twice).
 func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Result) bool {
 	if len(checks) == 1 {
-		return s.take1(now, fromClock, &checks[0], &res[0])
+		return s.takeCheck(now, fromClock, &checks[0], &res[0])
 	}
 	var b batch
 	s.plan(&b, checks)
@@ -303,7 +303,7 @@ func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Re
 		if found[k] = s.shards[b.shard[k]].t.find(b.hash[k]); found[k] != nil {
 			cells[k] = found[k].cell
 		}
-		if !decide(&cells[k], found[k] != nil, now, fromClock, c, &res[b.first[k]]) {
+		if !takeToken(&cells[k], found[k] != nil, now, fromClock, c, &res[b.first[k]]) {
 			all = false
 		}
 	}

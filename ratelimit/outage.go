@@ -128,8 +128,8 @@ func (o *outageHandler) log(ctx context.Context, now time.Time, msg string, err 
 	o.logger.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
 }
 
-// decide decides d without the store, as the Outage says.
-func (o *outageHandler) decide(ctx context.Context, d *decision) (bool, Source, error) {
+// decideWithout decides d without the store, as the Outage says.
+func (o *outageHandler) decideWithout(ctx context.Context, d *decision) (bool, Source, error) {
 	switch o.mode {
 	case FailOpen:
 		o.admitted.Add(1)

@@ -58,7 +58,7 @@ func (h *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, c := range h.policies {
 		d.add(c)
 	}
-	if d.run(w, r, prior) {
+	if d.enforce(w, r, prior) {
 		h.next.ServeHTTP(w, r)
 	}
 }
