@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,52 +12,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-go/faultline/client"
+	"github.com/faultline-go/faultline/client/clienttest"
 )
 
-// fakeClock is a virtual client.Clock: Sleep records the wait and moves
-// the time on at once.
-type fakeClock struct {
-	mu     sync.Mutex // guards now and sleeps
-	now    time.Time
-	sleeps []time.Duration
-}
-
-var _ client.Clock = (*fakeClock)(nil)
+// fakeClock is the virtual clock of these tests.
+type fakeClock = clienttest.Clock
 
 // newFakeClock starts at the real time, so that request deadlines taken
 // from the real clock lie ahead of it, in whole seconds, so that an
 // HTTP-date is exact.
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil || d <= 0 {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-// Advance moves the time on by d without a sleep being recorded.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+func newFakeClock() *fakeClock { return clienttest.NewClock(time.Now().Truncate(time.Second)) }
 
 // reply is one scripted answer.
 type reply struct {

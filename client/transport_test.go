@@ -17,6 +17,7 @@ import (
 
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/client"
+	"github.com/faultline-go/faultline/client/clienttest"
 )
 
 func TestTransportStatuses(t *testing.T) {
@@ -116,7 +117,7 @@ func TestTransportRetryAfter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScripted(t, reply{status: 429, header: map[string]string{"Retry-After": tc.value}, body: bodyLimited},
 				reply{status: 200, body: bodyOK})
-			clk := &fakeClock{now: start}
+			clk := clienttest.NewClock(start)
 			tr := newTransport(t, clk, func(c *client.Config) {
 				*c = tc.cfg
 				c.Clock, c.Jitter = clk, maxJitter

@@ -14,48 +14,16 @@ import (
 
 	"github.com/faultline-go/faultline/catalog"
 	"github.com/faultline-go/faultline/client"
+	"github.com/faultline-go/faultline/client/clienttest"
 	"github.com/faultline-go/faultline/problem"
 	"github.com/faultline-go/faultline/ratelimit"
 )
 
 // clientClock is a virtual client.Clock that the demo's rate limit store
 // reads too, so that a wait the client takes refills the server's buckets.
-type clientClock struct {
-	mu     sync.Mutex // guards now and sleeps
-	now    time.Time
-	sleeps []time.Duration
-}
+type clientClock = clienttest.Clock
 
-func newClientClock() *clientClock { return &clientClock{now: time.Now().Truncate(time.Second)} }
-
-func (c *clientClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clientClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil || d <= 0 {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-func (c *clientClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *clientClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+func newClientClock() *clientClock { return clienttest.NewClock(time.Now().Truncate(time.Second)) }
 
 // clientStore decides the demo's rate limits on the virtual clock.
 type clientStore struct {
