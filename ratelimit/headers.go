@@ -3,8 +3,6 @@ package ratelimit
 import (
 	"net/http"
 	"strconv"
-	"sync/atomic"
-	"time"
 
 	"github.com/faultline-go/faultline/problem"
 )
@@ -36,14 +34,9 @@ func (d *decision) setHeaders(h http.Header) {
 	var policy, value []string
 	if d.n == 1 {
 		c := d.pols[0]
-		policy = c.field[:1:1]
-		value = c.values.get(&d.res[0])
-	}
-	if policy == nil {
-		policy = []string{d.policyList()}
-	}
-	if value == nil {
-		value = []string{d.valueList()}
+		policy, value = c.field[:1:1], c.values.get(&d.res[0])
+	} else {
+		policy, value = []string{d.policyList()}, []string{d.valueList()}
 	}
 	d.line = setLine(h, canonicalRateLimitPolicy, d.line, policy)
 	setLine(h, canonicalRateLimit, d.line, value)
@@ -105,44 +98,6 @@ func appendValue(b []byte, name string, r *Result) []byte {
 	b = strconv.AppendInt(b, int64(r.Remaining), 10)
 	b = append(b, ";t="...)
 	return strconv.AppendInt(b, wholeSeconds(r.Reset), 10)
-}
-
-// valueCache holds the RateLimit field values of one policy decided alone,
-// one per (remaining, seconds until full), so the common response sets the
-// header without formatting (or allocating) it.
-type valueCache struct {
-	name   string
-	burst  int64
-	maxT   int64
-	values []atomic.Pointer[[1]string]
-}
-
-// maxCachedValues bounds a cache; larger policies format every value.
-const maxCachedValues = 4096
-
-func (c *valueCache) init(p Policy) {
-	c.name = p.Name
-	c.burst = int64(p.Burst)
-	c.maxT = int64(p.Window() / time.Second)
-	// Validate bounds both factors, so the product cannot overflow.
-	if n := (c.burst + 1) * (c.maxT + 1); n <= maxCachedValues {
-		c.values = make([]atomic.Pointer[[1]string], n)
-	}
-}
-
-// get returns the field value for r, or nil when r is outside the cache.
-func (c *valueCache) get(r *Result) []string {
-	rem, t := int64(r.Remaining), wholeSeconds(r.Reset)
-	if c.values == nil || rem < 0 || rem > c.burst || t > c.maxT {
-		return nil
-	}
-	slot := &c.values[rem*(c.maxT+1)+t]
-	v := slot.Load()
-	if v == nil {
-		v = &[1]string{string(appendValue(nil, c.name, r))}
-		slot.Store(v)
-	}
-	return v[:1:1]
 }
 
 // setLegacy sets the X-RateLimit-* headers for the policy with the fewest

@@ -78,22 +78,28 @@ func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
 // An allowed request through Handler allocates nothing without an
-// observer, and nothing more with one.
+// observer, and nothing more with one, for a small policy and for the
+// nearly full bucket of a huge one.
 func TestLimiterObserverAllocations(t *testing.T) {
+	// Policies that admit every request (a token a nanosecond, on a store
+	// that reads the clock on every decision): one small enough for all
+	// its RateLimit values to be cached, one whose nearly full buckets are.
+	fast := ratelimit.Policy{Name: "fast", Rate: 1e9, Burst: 100}
+	huge := ratelimit.Policy{Name: "huge", Rate: 1e9, Burst: ratelimit.MaxBurst}
+	observe := func(context.Context, ratelimit.DecisionEvent) {}
 	for _, tc := range []struct {
 		name     string
+		policy   ratelimit.Policy
 		observer ratelimit.DecisionObserver
 	}{
-		{"no observer", nil},
-		{"observer", func(context.Context, ratelimit.DecisionEvent) {}},
+		{"no observer", fast, nil},
+		{"observer", fast, observe},
+		{"huge policy", huge, nil},
+		{"huge policy, observer", huge, observe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// A policy that admits every request (a token a nanosecond, on
-			// a store that reads the clock on every decision), small
-			// enough for its RateLimit values to be cached.
-			fast := ratelimit.Policy{Name: "fast", Rate: 1e9, Burst: 100}
 			store := newMemStore(t, ratelimit.MemoryConfig{Resolution: -1})
-			lim := newLimiter(t, ratelimit.Config{Policy: fast, Store: store, Observer: tc.observer})
+			lim := newLimiter(t, ratelimit.Config{Policy: tc.policy, Store: store, Observer: tc.observer})
 			h := lim.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			w := &nopWriter{h: http.Header{}}
