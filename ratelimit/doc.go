@@ -16,9 +16,11 @@
 // the RateLimit-Policy and RateLimit headers (one line per limiter) and,
 // on a refusal, Retry-After.
 //
-// Route adds a policy of a route's own: mounted inside Handler's chain, it
-// runs only for the routes it wraps, on any router, and a request it
-// refuses gets back the token Handler took, so a refusal costs no token.
+// Route adds a policy of a route's own, on any router, as it runs in the
+// chain of the routes it wraps. Mounted there instead of Handler, it
+// decides the caller's policy and its own in one Store call; below
+// Handler, it is a second call, and a request it refuses gets back the
+// token Handler took. Either way a refusal costs no token.
 //
 // A Store keeps the buckets. MemoryStore (the default) is local, sharded
 // and bounded; package redisstore shares buckets between replicas, one

@@ -43,9 +43,12 @@ func ExampleLimiter_Route() {
 	rd := problem.MustRenderer(problem.Config{Envelope: problem.EnvelopeFlat, Prefix: "BLUM", Logger: slog.New(slog.DiscardHandler)})
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recover(rd), lim.Handler)
+	r.Use(middleware.RequestID, middleware.Recover(rd))
+	// Route in place of Handler: the caller's policy and the route's in
+	// one store call. Handler limits the other routes.
 	r.With(lim.Route("reports", ratelimit.Policy{Rate: rate.Every(time.Minute), Burst: 2})).
 		Get("/v1/reports", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("report\n")) })
+	r.With(lim.Handler).Get("/v1/accounts", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("accounts\n")) })
 
 	for i := 0; i < 3; i++ {
 		rec := httptest.NewRecorder()

@@ -10,13 +10,15 @@ import (
 //
 //	r.With(limiter.Route("reports", ratelimit.Policy{Rate: 2, Burst: 2})).Get("/v1/reports", reports)
 //
-// Below the limiter's Handler, a request the route's policy refuses gets
-// back the token Handler took, so a refusal costs no token of any policy;
-// without Handler, Route decides the caller's policy and its own in one
-// Store call. Routes of one limiter chained directly decide together. It
-// works the same under chi (HEAD under middleware.GetHead included) and
-// http.ServeMux, as it runs in the chain of the route it wraps. Route
-// panics if the policy is invalid; NewRoute returns the error instead.
+// Mounted instead of Handler (Handler on the other routes), Route decides
+// the caller's policy and its own in one Store call, all or nothing: one
+// Redis command per request. Below Handler it is a second call, and a
+// request the route's policy refuses gets back the token Handler took, so
+// a refusal costs no token of any policy either way. Routes of one limiter
+// chained directly decide together. It works the same under chi (HEAD
+// under middleware.GetHead included) and http.ServeMux, as it runs in the
+// chain of the route it wraps. Route panics if the policy is invalid;
+// NewRoute returns the error instead.
 func (l *Limiter) Route(name string, p Policy) func(http.Handler) http.Handler {
 	mw, err := l.NewRoute(name, p)
 	if err != nil {
