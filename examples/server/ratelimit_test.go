@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,4 +274,91 @@ func TestServerRedisReplicas(t *testing.T) {
 	// slow machine; two separate buckets would admit 20.
 	assert.GreaterOrEqual(t, admitted, 10, "admitted %d of the first 10, want all", admitted)
 	assert.GreaterOrEqual(t, refused, 1, "both replicas admitted more after a shared burst of 10; the limit is not shared")
+}
+
+// Unknown paths and methods under /v1 spend a key-pair token as routes do,
+// and carry the key pair's headers.
+func TestServerLimitsUnknownRoutes(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, path string
+		status             int
+	}{
+		{"unknown path", "GET", "/v1/nope", http.StatusNotFound},
+		{"unknown method", "POST", "/v1/reports", http.StatusMethodNotAllowed},
+		{"unknown method, limited route", "DELETE", "/v1/accounts/acc_1", http.StatusMethodNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startLimited(t, "flat", nil)
+			for i := 1; i <= 10; i++ {
+				resp, _ := s.do(t, tc.method, tc.path, "", nil)
+				require.Equal(t, tc.status, resp.StatusCode, "%s %s #%d: status", tc.method, tc.path, i)
+				policy, limit := rateHeaders(resp)
+				assert.Equal(t, `"sandbox";q=10;w=1`, policy, "%s %s #%d: RateLimit-Policy", tc.method, tc.path, i)
+				assert.Equal(t, `"sandbox";r=`+strconv.Itoa(10-i)+";t=1", limit, "%s %s #%d: RateLimit", tc.method, tc.path, i)
+			}
+			resp, body := s.do(t, "GET", "/v1/accounts/acc_1", "", nil)
+			s.checkError(t, resp, body, http.StatusTooManyRequests, codeRateLimited)
+		})
+	}
+}
+
+// TestServerRedisOneCommandPerRequest counts the commands the demo sends
+// to Redis: one per request on every route, /v1/reports (two policies)
+// included, and one per refusal too.
+func TestServerRedisOneCommandPerRequest(t *testing.T) {
+	addr := os.Getenv("FAULTLINE_REDIS_ADDR")
+	if addr == "" {
+		if os.Getenv("FAULTLINE_REQUIRE_REDIS") == "1" {
+			t.Fatal("FAULTLINE_REQUIRE_REDIS=1 but FAULTLINE_REDIS_ADDR is unset")
+		}
+		t.Skip("FAULTLINE_REDIS_ADDR is unset; make test starts a redis-server")
+	}
+	client := redis.NewClient(redisstore.Options(&redis.Options{Addr: addr}))
+	t.Cleanup(func() { _ = client.Close() })
+	commands := new(commandCounter)
+	client.AddHook(commands)
+	store, err := redisstore.New(client, redisstore.Config{Prefix: fmt.Sprintf("demo-cmds-%d", time.Now().UnixNano())})
+	require.NoError(t, err, "redisstore.New(%s) = _, %v", addr, err)
+	s := startServerWith(t, "flat", func(cfg *serverConfig) { cfg.Store = store })
+	// Another key pair's request opens the connection and loads the script.
+	resp, _ := s.do(t, "GET", "/v1/accounts/acc_1", "", map[string]string{"Authorization": basic("demo-key-2", "demo-secret-2")})
+	require.Equal(t, http.StatusOK, resp.StatusCode, "warm-up request: status")
+
+	for _, tc := range []struct {
+		method, path string
+		status       []int // of each request, in order
+	}{
+		{"GET", "/v1/accounts/acc_1", []int{200, 200}},
+		{"GET", "/v1/reports", []int{200, 200, 429}},
+		{"HEAD", "/v1/reports", []int{429}},
+		{"GET", "/v1/nope", []int{404, 404}},
+	} {
+		for i, want := range tc.status {
+			before := commands.n.Load()
+			resp, _ := s.do(t, tc.method, tc.path, "", nil)
+			require.Equal(t, want, resp.StatusCode, "%s %s #%d: status", tc.method, tc.path, i+1)
+			assert.Equal(t, int64(1), commands.n.Load()-before, "%s %s #%d (%d): Redis commands", tc.method, tc.path, i+1, want)
+		}
+	}
+}
+
+// commandCounter counts the commands a go-redis client sends (a pipeline
+// counts each of its commands).
+type commandCounter struct{ n atomic.Int64 }
+
+func (h *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
 }

@@ -143,13 +143,22 @@ func newServer(cfg serverConfig) (*server, error) {
 	r.Handle("/errors/*", errorsHandler)
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(middleware.Maintenance(middleware.NewSwitch(cfg.Maintenance), 0),
-			middleware.KeyAuth(authn), lim.Handler)
-		r.Get("/accounts/{id}", middleware.Handle(s.getAccount))
+			middleware.KeyAuth(authn))
+		// Every request meets one middleware of the limiter, so it is one
+		// store call: Route decides the key pair's policy and its own
+		// together, and Handler the key pair's everywhere else, unknown
+		// paths and methods under /v1 included.
 		r.With(lim.Route("reports", reportsPolicy)).Get("/reports", s.reports)
-		r.Post("/orders", middleware.Handle(s.createOrder))
-		r.Get("/panic", s.panics)
-		r.Get("/fail", middleware.Handle(s.fails))
-		r.With(middleware.Timeout(slowTimeout)).Get("/slow", middleware.Handle(s.slow))
+		r.Group(func(r chi.Router) {
+			r.Use(lim.Handler)
+			r.Get("/accounts/{id}", middleware.Handle(s.getAccount))
+			r.Post("/orders", middleware.Handle(s.createOrder))
+			r.Get("/panic", s.panics)
+			r.Get("/fail", middleware.Handle(s.fails))
+			r.With(middleware.Timeout(slowTimeout)).Get("/slow", middleware.Handle(s.slow))
+			r.NotFound(middleware.NotFound)
+			r.MethodNotAllowed(middleware.MethodNotAllowed)
+		})
 	})
 	return &server{Handler: r, limiter: lim}, nil
 }
