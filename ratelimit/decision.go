@@ -29,6 +29,7 @@ type decision struct {
 	by     Source
 	obs    [MaxChecks]PolicyResult // backs DecisionEvent.Policies
 	line   int                     // this limiter's line of the RateLimit headers; -1 before any
+	lines  *lineCache              // the Route's cache of header lines, for several checks
 	kept   bool                    // referred to by the request's context: not pooled
 }
 
@@ -52,7 +53,7 @@ func (d *decision) release() {
 		return
 	}
 	clear(d.checks[:d.n]) // drop the key strings
-	d.l, d.who, d.key = nil, nil, ""
+	d.l, d.who, d.key, d.lines = nil, nil, "", nil
 	decisions.Put(d)
 }
 
@@ -115,6 +116,7 @@ func (d *decision) enforce(w http.ResponseWriter, r *http.Request, prior *decisi
 // merge appends d's checks to prior, whose line of the headers then shows
 // both. Checks past MaxChecks are decided but not refunded or shown.
 func (prior *decision) merge(d *decision) {
+	prior.lines = d.lines
 	for i := 0; i < d.n && prior.n < MaxChecks; i++ {
 		prior.checks[prior.n], prior.res[prior.n], prior.pols[prior.n] = d.checks[i], d.res[i], d.pols[i]
 		prior.n++

@@ -32,11 +32,18 @@ const (
 // limiters in one chain both show, each with its own policies.
 func (d *decision) setHeaders(h http.Header) {
 	var policy, value []string
-	if d.n == 1 {
+	switch {
+	case d.n == 1:
 		c := d.pols[0]
 		policy, value = c.field[:1:1], c.values.get(&d.res[0])
-	} else {
-		policy, value = []string{d.policyList()}, []string{d.valueList()}
+	case d.lines != nil:
+		policy, value = d.lines.policyLine(d.pols[:d.n]), d.lines.valueLine(d.pols[:d.n], d.res[:d.n])
+	}
+	if policy == nil {
+		policy = []string{joinPolicies(d.pols[:d.n])}
+	}
+	if value == nil {
+		value = []string{d.valueList()}
 	}
 	d.line = setLine(h, canonicalRateLimitPolicy, d.line, policy)
 	setLine(h, canonicalRateLimit, d.line, value)
@@ -62,18 +69,6 @@ func setLine(h http.Header, k string, i int, v []string) int {
 	lines[i] = v[0]
 	h[k] = lines
 	return i
-}
-
-// policyList formats the RateLimit-Policy line of d: one item per check.
-func (d *decision) policyList() string {
-	b := make([]byte, 0, 32*d.n)
-	for i := 0; i < d.n; i++ {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, d.pols[i].field[0]...)
-	}
-	return string(b)
 }
 
 // valueList formats the RateLimit line of d: one item per check.

@@ -48,11 +48,13 @@ type routeHandler struct {
 	l        *Limiter
 	policies []*compiled // at most MaxChecks-1, so the caller's fits too
 	next     http.Handler
+	lines    lineCache
 }
 
 func (h *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := newDecision(h.l, r)
 	defer d.release()
+	d.lines = &h.lines
 	prior := h.l.keptDecision(r.Context())
 	if prior == nil && !d.addCaller(w, r) {
 		return

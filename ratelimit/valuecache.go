@@ -69,10 +69,19 @@ func (c *valueCache) slot(remaining, t int64) *atomic.Pointer[cachedValue] {
 // get returns the field value for r, formatting it only when its slot
 // holds another.
 func (c *valueCache) get(r *Result) []string {
+	if v := c.lookup(r); v != nil {
+		return v.field[:1:1]
+	}
+	return []string{string(appendValue(nil, c.name, r))}
+}
+
+// lookup returns the cached value for r, formatting and caching it when its
+// slot holds another, or nil when no slot may hold it.
+func (c *valueCache) lookup(r *Result) *cachedValue {
 	rem, t := int64(r.Remaining), wholeSeconds(r.Reset)
 	s := c.slot(rem, t)
 	if s == nil {
-		return []string{string(appendValue(nil, c.name, r))}
+		return nil
 	}
 	v := s.Load()
 	if v == nil || v.remaining != rem || v.t != t {
@@ -80,5 +89,5 @@ func (c *valueCache) get(r *Result) []string {
 		v.field[0] = string(appendValue(nil, c.name, r))
 		s.Store(v)
 	}
-	return v.field[:1:1]
+	return v
 }

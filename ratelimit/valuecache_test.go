@@ -55,3 +55,55 @@ func TestValueCache(t *testing.T) {
 		})
 	}
 }
+
+// The line cache of a Route gives the lines formatting gives, for any mix
+// of policy combinations and results, and the cached ones again.
+func TestLineCache(t *testing.T) {
+	compileAll := func(ps ...Policy) []*compiled {
+		var cs []*compiled
+		for _, p := range ps {
+			c, err := compileOne(p)
+			if err != nil {
+				t.Fatalf("compileOne(%+v) = _, %v", p, err)
+			}
+			cs = append(cs, c)
+		}
+		return cs
+	}
+	cs := compileAll(Policy{Name: "sandbox", Rate: 10, Burst: 10}, Policy{Name: "reports", Rate: 2, Burst: 2},
+		Policy{Name: "huge", Rate: 1e9, Burst: MaxBurst})
+	var c lineCache
+	for _, pols := range [][]*compiled{{cs[0], cs[1]}, {cs[0], cs[2]}, {cs[0], cs[1]}, {cs[0], cs[1], cs[2]}} {
+		want := pols[0].field[0]
+		for _, p := range pols[1:] {
+			want += ", " + p.field[0]
+		}
+		first := c.policyLine(pols)
+		assert.Equal(t, []string{want}, first, "policyLine(%s)", want)
+		assert.Same(t, &first[0], &c.policyLine(pols)[0], "policyLine(%s) again: not the cached line", want)
+	}
+
+	pols := []*compiled{cs[0], cs[1], cs[2]}
+	for i := 0; i < 2000; i++ {
+		res := []Result{
+			{Remaining: i % 11, Reset: time.Duration(i%7) * 150 * time.Millisecond},
+			{Remaining: i % 3, Reset: time.Duration(i%5) * 300 * time.Millisecond},
+			{Remaining: MaxBurst - i%3000, Reset: time.Duration(i) * time.Nanosecond},
+		}
+		var want string
+		for k, p := range pols {
+			if k > 0 {
+				want += ", "
+			}
+			want += string(appendValue(nil, p.policy.Name, &res[k]))
+		}
+		got := c.valueLine(pols, res)
+		if wholeSeconds(res[0].Reset) > 1 || wholeSeconds(res[1].Reset) > 1 {
+			assert.Nil(t, got, "valueLine(%s): a value past its policy's cache", want)
+			continue
+		}
+		if assert.Equal(t, []string{want}, got, "valueLine(%+v)", res) {
+			assert.Same(t, &got[0], &c.valueLine(pols, res)[0], "valueLine(%s) again: not the cached line", want)
+		}
+	}
+}
