@@ -57,10 +57,10 @@ type MemoryStore struct {
 var _ Store = (*MemoryStore)(nil)
 
 type shard struct {
-	mu        sync.Mutex // guards t and nextSweep
+	mu        sync.Mutex // guards t's structure (not its lookups) and nextSweep
 	t         table
 	nextSweep int64
-	_         [64 - 8 - 24 - 16 - 8]byte
+	_         [64 - 8 - 32 - 8]byte
 }
 
 // NewMemoryStore returns a MemoryStore.
@@ -247,8 +247,9 @@ func (s *MemoryStore) hash(c *Check) uint64 {
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
+	h &^= lockBit // the low bit of a slot's word is its lock
 	if h == 0 {
-		h = 1 // 0 marks an empty slot
+		h = 2 // 0 marks an empty slot
 	}
 	return h
 }
@@ -260,7 +261,10 @@ func (s *MemoryStore) shardIndex(h uint64) int {
 	return int(h >> (64 - s.shardBits))
 }
 
-// takeCheck decides a single check: one shard, one lock.
+// takeCheck decides a single check. On an existing bucket it takes only
+// the bucket's slot lock (see slotlock.go); a new bucket, or a fast path
+// that a structural change got in the way of, is decided under the
+// shard's mutex.
 func (s *MemoryStore) takeCheck(now int64, fromClock bool, c *Check, r *Result) bool {
 	if c.Policy.Rate == rate.Inf {
 		*r = unlimited(&c.Policy)
@@ -268,87 +272,37 @@ func (s *MemoryStore) takeCheck(now int64, fromClock bool, c *Check, r *Result) 
 	}
 	h := s.hash(c)
 	sh := &s.shards[s.shardIndex(h)]
+	if sl := sh.t.lockExisting(h); sl != nil {
+		ok := takeToken(&sl.cell, true, now, fromClock, c, r)
+		sl.unlock(h)
+		return ok
+	}
 	sh.mu.Lock()
-	sl := sh.t.find(h)
-	var cl cell
-	if sl != nil {
-		cl = sl.cell
-	}
-	ok := takeToken(&cl, sl != nil, now, fromClock, c, r)
-	if ok {
-		s.store(sh, sl, h, cl, now)
-	}
+	ok := s.takeLocked(sh, h, now, fromClock, c, r)
 	sh.mu.Unlock()
 	return ok
 }
 
-// takeAt decides checks at now (nanoseconds since the epoch), all or
-// nothing. fromClock says that now is a reading of the store's clock, taken
-// before the shard lock: a decision that lost the race for the lock to a
-// later reading then counts as made at that reading's time, instead of
-// moving the bucket's clock back (which would credit the time in between
-// twice).
-func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Result) bool {
-	if len(checks) == 1 {
-		return s.takeCheck(now, fromClock, &checks[0], &res[0])
+// takeLocked is takeCheck under the shard's mutex.
+func (s *MemoryStore) takeLocked(sh *shard, h uint64, now int64, fromClock bool, c *Check, r *Result) bool {
+	if sl := sh.t.find(h); sl != nil {
+		sl.lock()
+		ok := takeToken(&sl.cell, true, now, fromClock, c, r)
+		sl.unlock(h)
+		return ok
 	}
-	var b batch
-	s.plan(&b, checks)
-	s.lock(&b)
-	var cells [MaxChecks]cell
-	var found [MaxChecks]*slot
-	all := true
-	for k := 0; k < b.n; k++ {
-		c := &checks[b.first[k]]
-		if found[k] = s.shards[b.shard[k]].t.find(b.hash[k]); found[k] != nil {
-			cells[k] = found[k].cell
-		}
-		if !takeToken(&cells[k], found[k] != nil, now, fromClock, c, &res[b.first[k]]) {
-			all = false
-		}
+	var cl cell
+	ok := takeToken(&cl, false, now, fromClock, c, r)
+	if ok {
+		s.add(sh, h, cl, now)
 	}
-	for k := 0; k < b.n; k++ {
-		i := b.first[k]
-		switch {
-		case all:
-			s.store(&s.shards[b.shard[k]], s.shards[b.shard[k]].t.find(b.hash[k]), b.hash[k], cells[k], now) // found anew: an earlier insert may have moved it
-		case res[i].Allowed:
-			// Nothing is debited: report the bucket as it stays.
-			res[i] = untaken(&checks[i], cells[k])
-		}
-	}
-	s.unlock(&b)
-	b.fill(checks, res)
-	return all
+	return ok
 }
 
-// refundAt gives back one token to each distinct bucket of checks at now.
-func (s *MemoryStore) refundAt(now int64, fromClock bool, checks []Check, res []Result) {
-	var b batch
-	s.plan(&b, checks)
-	s.lock(&b)
-	for k := 0; k < b.n; k++ {
-		i := b.first[k]
-		sh := &s.shards[b.shard[k]]
-		sl := sh.t.find(b.hash[k])
-		if sl == nil {
-			// A missing bucket is full: there is nothing to give back.
-			res[i] = Result{Allowed: true, Remaining: checks[i].Policy.Burst}
-			continue
-		}
-		refund(&sl.cell, now, fromClock, &checks[i], &res[i])
-	}
-	s.unlock(&b)
-	b.fill(checks, res)
-}
-
-// store writes a debited cell back: in place when the bucket exists (sl),
-// else as a new bucket. The shard's mutex must be held.
-func (s *MemoryStore) store(sh *shard, sl *slot, h uint64, cl cell, now int64) {
-	if sl != nil {
-		sl.cell = cl
-		return
-	}
+// add stores a debited cell as a new bucket, sweeping the shard when it is
+// due and evicting a bucket when the shard is full. The shard's mutex must
+// be held and h must be absent.
+func (s *MemoryStore) add(sh *shard, h uint64, cl cell, now int64) {
 	if s.sweepEvery > 0 && now >= sh.nextSweep {
 		sh.t.sweep(now)
 		sh.nextSweep = now + s.sweepEvery
@@ -357,79 +311,4 @@ func (s *MemoryStore) store(sh *shard, sl *slot, h uint64, cl cell, now int64) {
 		sh.t.evict(h)
 	}
 	sh.t.insert(h, cl)
-}
-
-// batch is the plan of a decision over several checks: its distinct
-// buckets (a bucket named twice is decided once) and the shards they live
-// in, to be locked once each in ascending order so that two decisions
-// never wait for each other's locks.
-type batch struct {
-	n     int               // distinct limited buckets
-	hash  [MaxChecks]uint64 // per bucket
-	shard [MaxChecks]int    // per bucket
-	first [MaxChecks]int    // per bucket: the first check naming it
-	of    [MaxChecks]int    // per check: its bucket, or -1 for rate.Inf
-	locks [MaxChecks]int    // distinct shards, ascending
-	nlock int
-}
-
-// plan fills b for checks.
-func (s *MemoryStore) plan(b *batch, checks []Check) {
-	for i := range checks {
-		b.of[i] = -1
-		if checks[i].Policy.Rate == rate.Inf {
-			continue
-		}
-		h := s.hash(&checks[i])
-		k := 0
-		for k < b.n && !(b.hash[k] == h && checks[b.first[k]].Policy == checks[i].Policy && checks[b.first[k]].Key == checks[i].Key) {
-			k++
-		}
-		b.of[i] = k
-		if k < b.n {
-			continue // the same bucket again
-		}
-		b.hash[k], b.shard[k], b.first[k] = h, s.shardIndex(h), i
-		b.n++
-		b.addLock(b.shard[k])
-	}
-}
-
-// addLock inserts shard into the sorted set of shards to lock.
-func (b *batch) addLock(shard int) {
-	j := 0
-	for j < b.nlock && b.locks[j] < shard {
-		j++
-	}
-	if j < b.nlock && b.locks[j] == shard {
-		return
-	}
-	copy(b.locks[j+1:b.nlock+1], b.locks[j:b.nlock])
-	b.locks[j] = shard
-	b.nlock++
-}
-
-func (s *MemoryStore) lock(b *batch) {
-	for _, i := range b.locks[:b.nlock] {
-		s.shards[i].mu.Lock()
-	}
-}
-
-func (s *MemoryStore) unlock(b *batch) {
-	for j := b.nlock - 1; j >= 0; j-- {
-		s.shards[b.locks[j]].mu.Unlock()
-	}
-}
-
-// fill copies each bucket's result to the later checks naming it, and
-// fills the results of unlimited checks.
-func (b *batch) fill(checks []Check, res []Result) {
-	for i := range checks {
-		switch k := b.of[i]; {
-		case k < 0:
-			res[i] = unlimited(&checks[i].Policy)
-		case b.first[k] != i:
-			res[i] = res[b.first[k]]
-		}
-	}
 }

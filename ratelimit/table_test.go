@@ -16,23 +16,29 @@ func TestTableModel(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(shift), 42))
 		tb := table{shift: shift}
 		model := map[uint64]cell{}
-		key := func() uint64 { return uint64(r.IntN(300))<<(64-shift)>>0 | uint64(r.IntN(40)+1) }
+		key := func() uint64 { return uint64(r.IntN(300))<<(64-shift)>>0 | uint64(r.IntN(40)+1)<<1 }
 		for step := 0; step < 50_000; step++ {
 			h := key()
 			switch op := r.IntN(10); {
 			case op < 6: // decide: update or insert
 				c := cell{tokens: float64(step), full: int64(r.IntN(1000))}
 				if s := tb.find(h); s != nil {
+					s.lock()
 					s.cell = c
+					s.unlock(h)
 				} else {
 					tb.insert(h, c)
 				}
 				model[h] = c
 			case op < 8: // remove
 				if s := tb.find(h); s != nil {
-					for i := range tb.slots {
-						if &tb.slots[i] == s {
-							tb.remove(i)
+					slots := tb.slots()
+					for i := range slots {
+						if &slots[i] == s {
+							s.lock()
+							tb.begin()
+							tb.remove(slots, i)
+							tb.end()
 						}
 					}
 					delete(model, h)
@@ -56,6 +62,10 @@ func TestTableModel(t *testing.T) {
 				}
 			}
 			require.Equal(t, len(model), tb.n, "step %d: table holds %d buckets, want %d", step, tb.n, len(model))
+			require.Zero(t, tb.ver.Load()%2, "step %d: version = %d, want even between changes", step, tb.ver.Load())
+			for i := range tb.slots() {
+				require.Zero(t, tb.slots()[i].h&lockBit, "step %d: slot %d left locked", step, i)
+			}
 			if step%500 == 0 {
 				for k, c := range model {
 					s := tb.find(k)
