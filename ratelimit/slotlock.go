@@ -34,24 +34,20 @@ const lockBit = 1
 // word reads s's hash atomically, without its lock bit; 0 means empty.
 func (s *slot) word() uint64 { return atomic.LoadUint64(&s.h) &^ lockBit }
 
-// lock spins until it holds s's lock, and returns s's hash.
+// lock waits until it holds s's lock, and returns s's hash.
 func (s *slot) lock() uint64 {
-	for try := 0; ; try++ {
+	for {
 		if w := atomic.LoadUint64(&s.h); w&lockBit == 0 && atomic.CompareAndSwapUint64(&s.h, w, w|lockBit) {
 			return w
 		}
-		backoff(try)
+		backoff()
 	}
 }
 
-// lockIf locks s if it holds hash h, spinning while another holds its lock,
+// lockIf locks s if it holds hash h, waiting while another holds its lock,
 // and reports whether it did; false means s no longer holds h.
 func (s *slot) lockIf(h uint64) bool {
-	return atomic.CompareAndSwapUint64(&s.h, h, h|lockBit) || s.lockIfSlow(h)
-}
-
-func (s *slot) lockIfSlow(h uint64) bool {
-	for try := 0; ; try++ {
+	for {
 		switch atomic.LoadUint64(&s.h) {
 		case h:
 			if atomic.CompareAndSwapUint64(&s.h, h, h|lockBit) {
@@ -61,7 +57,7 @@ func (s *slot) lockIfSlow(h uint64) bool {
 		default:
 			return false
 		}
-		backoff(try)
+		backoff()
 	}
 }
 
@@ -69,9 +65,8 @@ func (s *slot) lockIfSlow(h uint64) bool {
 func (s *slot) unlock(h uint64) { atomic.StoreUint64(&s.h, h) }
 
 // backoff lets a slot lock's holder, which may have been descheduled,
-// finish: it yields the processor after a few tries.
-func backoff(try int) {
-	if try >= 4 {
-		runtime.Gosched()
-	}
-}
+// finish. It yields at once rather than spinning: a spinning reader pulls
+// the slot's cache line away from the holder and slows it down, and on a
+// key hammered from every core, yielding lets each core run decisions in
+// short runs instead of trading the line on every one.
+func backoff() { runtime.Gosched() }

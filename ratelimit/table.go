@@ -78,7 +78,9 @@ func (t *table) find(h uint64) *slot { return t.lookup(t.slots(), h) }
 
 // lockExisting finds h's slot and locks it, without the shard's mutex. It
 // returns nil when h is absent or a structural change got in the way; the
-// caller then decides under the mutex. The probe is lookup's, inlined.
+// caller then decides under the mutex. It probes by compare-and-swap, so
+// that the slot's cache line comes over once, for writing, rather than
+// once to be read and again to be written.
 func (t *table) lockExisting(h uint64) *slot {
 	v := t.ver.Load()
 	p := t.arr.Load()
@@ -88,22 +90,26 @@ func (t *table) lockExisting(h uint64) *slot {
 	slots := *p
 	for i, n := t.home(h, len(slots)), len(slots); n > 0; n-- {
 		s := &slots[i]
-		switch s.word() {
-		case h:
-			if !s.lockIf(h) {
+		if !atomic.CompareAndSwapUint64(&s.h, h, h|lockBit) {
+			switch s.word() {
+			case h:
+				if !s.lockIf(h) { // locked by another
+					return nil
+				}
+			case 0:
 				return nil
+			default:
+				if i++; i == len(slots) {
+					i = 0
+				}
+				continue
 			}
-			if t.ver.Load() != v {
-				s.unlock(h)
-				return nil
-			}
-			return s
-		case 0:
+		}
+		if t.ver.Load() != v {
+			s.unlock(h)
 			return nil
 		}
-		if i++; i == len(slots) {
-			i = 0
-		}
+		return s
 	}
 	return nil
 }
