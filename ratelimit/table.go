@@ -209,7 +209,7 @@ func (t *table) evict(start uint64) {
 	for seen := 0; seen < 8 && seen < t.n; {
 		if s := &slots[i]; s.word() != 0 {
 			h := s.lock()
-			if s.full < best {
+			if victim < 0 || s.full < best {
 				victim, best = i, s.full
 			}
 			s.unlock(h)

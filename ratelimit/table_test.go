@@ -1,9 +1,11 @@
 package ratelimit
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -75,4 +77,15 @@ func TestTableModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTableEvictNeverFull evicts from a table whose buckets never refill
+// (full saturated at the maximum time): one of them still goes.
+func TestTableEvictNeverFull(t *testing.T) {
+	tb := table{}
+	for h := uint64(2); h <= 8; h += 2 {
+		tb.insert(h<<40, cell{full: math.MaxInt64})
+	}
+	tb.evict(2 << 40)
+	assert.Equal(t, 3, tb.n, "table.n after evict = %d, want 3", tb.n)
 }
