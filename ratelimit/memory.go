@@ -41,9 +41,12 @@ type MemoryConfig struct {
 // MemoryStore is an in-memory Store with exactly golang.org/x/time/rate's
 // token-bucket semantics. Each bucket is a 32-byte slot of an open-addressing
 // table keyed by a seeded 64-bit hash of policy and key, in one of many
-// independently locked shards: a decision on an existing key allocates
-// nothing and parallel decisions on different keys rarely share a lock. No
-// goroutine runs per key, and none at all while the store is idle.
+// independently locked shards. A decision on an existing key allocates
+// nothing and, unless its shard is being rearranged at that moment, locks
+// only the bucket's own slot and writes only the slot's cache line, so
+// parallel decisions on different keys do not wait for each other; adding
+// a key locks its shard. No goroutine runs per key, and none at all while
+// the store is idle.
 type MemoryStore struct {
 	seed        maphash.Seed
 	epoch       time.Time
