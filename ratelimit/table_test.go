@@ -65,10 +65,10 @@ func TestTableModel(t *testing.T) {
 			}
 			require.Equal(t, len(model), tb.n, "step %d: table holds %d buckets, want %d", step, tb.n, len(model))
 			require.Zero(t, tb.ver.Load()%2, "step %d: version = %d, want even between changes", step, tb.ver.Load())
-			for i := range tb.slots() {
-				require.Zero(t, tb.slots()[i].h&lockBit, "step %d: slot %d left locked", step, i)
-			}
 			if step%500 == 0 {
+				for i := range tb.slots() {
+					require.Zero(t, tb.slots()[i].h&lockBit, "step %d: slot %d left locked", step, i)
+				}
 				for k, c := range model {
 					s := tb.find(k)
 					require.NotNil(t, s, "step %d: find(%x) = nil, want the bucket", step, k)
