@@ -121,7 +121,7 @@ func (s *MemoryStore) AllowAt(now time.Time, key string, p Policy) Result {
 func (s *MemoryStore) allow(now int64, fromClock bool, c Check) Result {
 	var r Result
 	if c.validate() == nil {
-		s.takeCheck(now, fromClock, &c, &r)
+		s.takeCheck(now, fromClock, &c, c.Key, &r)
 	}
 	return r
 }
@@ -147,18 +147,14 @@ func (s *MemoryStore) Limiter(p Policy) (*KeyLimiter, error) {
 // AllowAt(time.Now(), key), on the store's coarse clock.
 func (k *KeyLimiter) Allow(key string) Result {
 	var r Result
-	c := k.c
-	c.Key = key
-	k.s.takeCheck(k.s.nanos(), true, &c, &r)
+	k.s.takeCheck(k.s.nanos(), true, &k.c, key, &r)
 	return r
 }
 
 // AllowAt decides one request for key at the given time.
 func (k *KeyLimiter) AllowAt(now time.Time, key string) Result {
 	var r Result
-	c := k.c
-	c.Key = key
-	k.s.takeCheck(int64(now.Sub(k.s.epoch)), false, &c, &r)
+	k.s.takeCheck(int64(now.Sub(k.s.epoch)), false, &k.c, key, &r)
 	return r
 }
 
@@ -238,15 +234,16 @@ func (s *MemoryStore) Close() error {
 	return nil
 }
 
-// hash is the bucket hash of a check: the key's seeded hash combined with
-// the policy's. The seed keeps clients from choosing keys that collide; the
-// policy part needs no seed, as policies are the service's own.
-func (s *MemoryStore) hash(c *Check) uint64 {
+// hash is the bucket hash of key under c's policy (c.Key is not read): the
+// key's seeded hash combined with the policy's. The seed keeps clients from
+// choosing keys that collide; the policy part needs no seed, as policies
+// are the service's own.
+func (s *MemoryStore) hash(c *Check, key string) uint64 {
 	ph := c.prep.hash
 	if ph == 0 {
 		ph = policyHash(&c.Policy)
 	}
-	h := maphash.String(s.seed, c.Key) ^ ph
+	h := maphash.String(s.seed, key) ^ ph
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
@@ -264,16 +261,17 @@ func (s *MemoryStore) shardIndex(h uint64) int {
 	return int(h >> (64 - s.shardBits))
 }
 
-// takeCheck decides a single check. On an existing bucket it takes only
+// takeCheck decides key under c's policy (c.Key is not read, so that a
+// KeyLimiter need not copy its Check). On an existing bucket it takes only
 // the bucket's slot lock (see slotlock.go); a new bucket, or a fast path
 // that a structural change got in the way of, is decided under the
 // shard's mutex.
-func (s *MemoryStore) takeCheck(now int64, fromClock bool, c *Check, r *Result) bool {
+func (s *MemoryStore) takeCheck(now int64, fromClock bool, c *Check, key string, r *Result) bool {
 	if c.Policy.Rate == rate.Inf {
 		*r = unlimited(&c.Policy)
 		return true
 	}
-	h := s.hash(c)
+	h := s.hash(c, key)
 	sh := &s.shards[s.shardIndex(h)]
 	if sl := sh.t.lockExisting(h); sl != nil {
 		ok := takeToken(&sl.cell, true, now, fromClock, c, r)

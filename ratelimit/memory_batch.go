@@ -10,7 +10,7 @@ import "golang.org/x/time/rate"
 // twice).
 func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Result) bool {
 	if len(checks) == 1 {
-		return s.takeCheck(now, fromClock, &checks[0], &res[0])
+		return s.takeCheck(now, fromClock, &checks[0], checks[0].Key, &res[0])
 	}
 	var b batch
 	s.plan(&b, checks)
@@ -142,7 +142,7 @@ func (s *MemoryStore) plan(b *batch, checks []Check) {
 		if checks[i].Policy.Rate == rate.Inf {
 			continue
 		}
-		h := s.hash(&checks[i])
+		h := s.hash(&checks[i], checks[i].Key)
 		k := 0
 		for k < b.n && !(b.hash[k] == h && checks[b.first[k]].Policy == checks[i].Policy && checks[b.first[k]].Key == checks[i].Key) {
 			k++

@@ -18,7 +18,7 @@ func newSlotTestStore(t *testing.T, now time.Time) (*MemoryStore, *shard, uint64
 	t.Cleanup(func() { _ = s.Close() })
 	c := Check{Policy: slotTestPolicy, Key: "k"}
 	require.True(t, s.AllowAt(now, c.Key, c.Policy).Allowed, "AllowAt(k) = refused, want allowed")
-	return s, &s.shards[0], s.hash(&c)
+	return s, &s.shards[0], s.hash(&c, c.Key)
 }
 
 // TestMemoryExistingKeyNeedsNoShardMutex holds the shard's mutex while a
@@ -65,7 +65,7 @@ func TestMemoryHashLeavesLockBitClear(t *testing.T) {
 	defer s.Close()
 	for i := range 10_000 {
 		c := Check{Policy: slotTestPolicy, Key: strconv.Itoa(i)}
-		h := s.hash(&c)
+		h := s.hash(&c, c.Key)
 		require.NotZero(t, h, "hash(%q) = 0, want non-zero", c.Key)
 		require.Zero(t, h&lockBit, "hash(%q) = %x, want the low bit clear", c.Key, h)
 	}
