@@ -41,9 +41,12 @@ type MemoryConfig struct {
 // MemoryStore is an in-memory Store with exactly golang.org/x/time/rate's
 // token-bucket semantics. Each bucket is a 32-byte slot of an open-addressing
 // table keyed by a seeded 64-bit hash of policy and key, in one of many
-// independently locked shards: a decision on an existing key allocates
-// nothing and parallel decisions on different keys rarely share a lock. No
-// goroutine runs per key, and none at all while the store is idle.
+// independently locked shards. A decision on an existing key allocates
+// nothing and, unless its shard is being rearranged at that moment, locks
+// only the bucket's own slot and writes only the slot's cache line, so
+// parallel decisions on different keys do not wait for each other; adding
+// a key locks its shard. No goroutine runs per key, and none at all while
+// the store is idle.
 type MemoryStore struct {
 	seed        maphash.Seed
 	epoch       time.Time
@@ -57,10 +60,10 @@ type MemoryStore struct {
 var _ Store = (*MemoryStore)(nil)
 
 type shard struct {
-	mu        sync.Mutex // guards t and nextSweep
+	mu        sync.Mutex // guards t's structure (not its lookups) and nextSweep
 	t         table
 	nextSweep int64
-	_         [64 - 8 - 24 - 16 - 8]byte
+	_         [64 - 8 - 32 - 8]byte
 }
 
 // NewMemoryStore returns a MemoryStore.
@@ -118,7 +121,7 @@ func (s *MemoryStore) AllowAt(now time.Time, key string, p Policy) Result {
 func (s *MemoryStore) allow(now int64, fromClock bool, c Check) Result {
 	var r Result
 	if c.validate() == nil {
-		s.takeCheck(now, fromClock, &c, &r)
+		s.takeCheck(now, fromClock, &c, c.Key, &r)
 	}
 	return r
 }
@@ -144,18 +147,14 @@ func (s *MemoryStore) Limiter(p Policy) (*KeyLimiter, error) {
 // AllowAt(time.Now(), key), on the store's coarse clock.
 func (k *KeyLimiter) Allow(key string) Result {
 	var r Result
-	c := k.c
-	c.Key = key
-	k.s.takeCheck(k.s.nanos(), true, &c, &r)
+	k.s.takeCheck(k.s.nanos(), true, &k.c, key, &r)
 	return r
 }
 
 // AllowAt decides one request for key at the given time.
 func (k *KeyLimiter) AllowAt(now time.Time, key string) Result {
 	var r Result
-	c := k.c
-	c.Key = key
-	k.s.takeCheck(int64(now.Sub(k.s.epoch)), false, &c, &r)
+	k.s.takeCheck(int64(now.Sub(k.s.epoch)), false, &k.c, key, &r)
 	return r
 }
 
@@ -235,20 +234,22 @@ func (s *MemoryStore) Close() error {
 	return nil
 }
 
-// hash is the bucket hash of a check: the key's seeded hash combined with
-// the policy's. The seed keeps clients from choosing keys that collide; the
-// policy part needs no seed, as policies are the service's own.
-func (s *MemoryStore) hash(c *Check) uint64 {
+// hash is the bucket hash of key under c's policy (c.Key is not read): the
+// key's seeded hash combined with the policy's. The seed keeps clients from
+// choosing keys that collide; the policy part needs no seed, as policies
+// are the service's own.
+func (s *MemoryStore) hash(c *Check, key string) uint64 {
 	ph := c.prep.hash
 	if ph == 0 {
 		ph = policyHash(&c.Policy)
 	}
-	h := maphash.String(s.seed, c.Key) ^ ph
+	h := maphash.String(s.seed, key) ^ ph
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
+	h &^= lockBit // the low bit of a slot's word is its lock
 	if h == 0 {
-		h = 1 // 0 marks an empty slot
+		h = 2 // 0 marks an empty slot
 	}
 	return h
 }
@@ -260,95 +261,49 @@ func (s *MemoryStore) shardIndex(h uint64) int {
 	return int(h >> (64 - s.shardBits))
 }
 
-// takeCheck decides a single check: one shard, one lock.
-func (s *MemoryStore) takeCheck(now int64, fromClock bool, c *Check, r *Result) bool {
+// takeCheck decides key under c's policy (c.Key is not read, so that a
+// KeyLimiter need not copy its Check). On an existing bucket it takes only
+// the bucket's slot lock (see slotlock.go); a new bucket, or a fast path
+// that a structural change got in the way of, is decided under the
+// shard's mutex.
+func (s *MemoryStore) takeCheck(now int64, fromClock bool, c *Check, key string, r *Result) bool {
 	if c.Policy.Rate == rate.Inf {
 		*r = unlimited(&c.Policy)
 		return true
 	}
-	h := s.hash(c)
+	h := s.hash(c, key)
 	sh := &s.shards[s.shardIndex(h)]
+	if sl := sh.t.lockExisting(h); sl != nil {
+		ok := takeToken(&sl.cell, true, now, fromClock, c, r)
+		sl.unlock(h)
+		return ok
+	}
 	sh.mu.Lock()
-	sl := sh.t.find(h)
-	var cl cell
-	if sl != nil {
-		cl = sl.cell
-	}
-	ok := takeToken(&cl, sl != nil, now, fromClock, c, r)
-	if ok {
-		s.store(sh, sl, h, cl, now)
-	}
+	ok := s.takeLocked(sh, h, now, fromClock, c, r)
 	sh.mu.Unlock()
 	return ok
 }
 
-// takeAt decides checks at now (nanoseconds since the epoch), all or
-// nothing. fromClock says that now is a reading of the store's clock, taken
-// before the shard lock: a decision that lost the race for the lock to a
-// later reading then counts as made at that reading's time, instead of
-// moving the bucket's clock back (which would credit the time in between
-// twice).
-func (s *MemoryStore) takeAt(now int64, fromClock bool, checks []Check, res []Result) bool {
-	if len(checks) == 1 {
-		return s.takeCheck(now, fromClock, &checks[0], &res[0])
+// takeLocked is takeCheck under the shard's mutex.
+func (s *MemoryStore) takeLocked(sh *shard, h uint64, now int64, fromClock bool, c *Check, r *Result) bool {
+	if sl := sh.t.find(h); sl != nil {
+		sl.lock()
+		ok := takeToken(&sl.cell, true, now, fromClock, c, r)
+		sl.unlock(h)
+		return ok
 	}
-	var b batch
-	s.plan(&b, checks)
-	s.lock(&b)
-	var cells [MaxChecks]cell
-	var found [MaxChecks]*slot
-	all := true
-	for k := 0; k < b.n; k++ {
-		c := &checks[b.first[k]]
-		if found[k] = s.shards[b.shard[k]].t.find(b.hash[k]); found[k] != nil {
-			cells[k] = found[k].cell
-		}
-		if !takeToken(&cells[k], found[k] != nil, now, fromClock, c, &res[b.first[k]]) {
-			all = false
-		}
+	var cl cell
+	ok := takeToken(&cl, false, now, fromClock, c, r)
+	if ok {
+		s.add(sh, h, cl, now)
 	}
-	for k := 0; k < b.n; k++ {
-		i := b.first[k]
-		switch {
-		case all:
-			s.store(&s.shards[b.shard[k]], s.shards[b.shard[k]].t.find(b.hash[k]), b.hash[k], cells[k], now) // found anew: an earlier insert may have moved it
-		case res[i].Allowed:
-			// Nothing is debited: report the bucket as it stays.
-			res[i] = untaken(&checks[i], cells[k])
-		}
-	}
-	s.unlock(&b)
-	b.fill(checks, res)
-	return all
+	return ok
 }
 
-// refundAt gives back one token to each distinct bucket of checks at now.
-func (s *MemoryStore) refundAt(now int64, fromClock bool, checks []Check, res []Result) {
-	var b batch
-	s.plan(&b, checks)
-	s.lock(&b)
-	for k := 0; k < b.n; k++ {
-		i := b.first[k]
-		sh := &s.shards[b.shard[k]]
-		sl := sh.t.find(b.hash[k])
-		if sl == nil {
-			// A missing bucket is full: there is nothing to give back.
-			res[i] = Result{Allowed: true, Remaining: checks[i].Policy.Burst}
-			continue
-		}
-		refund(&sl.cell, now, fromClock, &checks[i], &res[i])
-	}
-	s.unlock(&b)
-	b.fill(checks, res)
-}
-
-// store writes a debited cell back: in place when the bucket exists (sl),
-// else as a new bucket. The shard's mutex must be held.
-func (s *MemoryStore) store(sh *shard, sl *slot, h uint64, cl cell, now int64) {
-	if sl != nil {
-		sl.cell = cl
-		return
-	}
+// add stores a debited cell as a new bucket, sweeping the shard when it is
+// due and evicting a bucket when the shard is full. The shard's mutex must
+// be held and h must be absent.
+func (s *MemoryStore) add(sh *shard, h uint64, cl cell, now int64) {
 	if s.sweepEvery > 0 && now >= sh.nextSweep {
 		sh.t.sweep(now)
 		sh.nextSweep = now + s.sweepEvery
@@ -357,79 +312,4 @@ func (s *MemoryStore) store(sh *shard, sl *slot, h uint64, cl cell, now int64) {
 		sh.t.evict(h)
 	}
 	sh.t.insert(h, cl)
-}
-
-// batch is the plan of a decision over several checks: its distinct
-// buckets (a bucket named twice is decided once) and the shards they live
-// in, to be locked once each in ascending order so that two decisions
-// never wait for each other's locks.
-type batch struct {
-	n     int               // distinct limited buckets
-	hash  [MaxChecks]uint64 // per bucket
-	shard [MaxChecks]int    // per bucket
-	first [MaxChecks]int    // per bucket: the first check naming it
-	of    [MaxChecks]int    // per check: its bucket, or -1 for rate.Inf
-	locks [MaxChecks]int    // distinct shards, ascending
-	nlock int
-}
-
-// plan fills b for checks.
-func (s *MemoryStore) plan(b *batch, checks []Check) {
-	for i := range checks {
-		b.of[i] = -1
-		if checks[i].Policy.Rate == rate.Inf {
-			continue
-		}
-		h := s.hash(&checks[i])
-		k := 0
-		for k < b.n && !(b.hash[k] == h && checks[b.first[k]].Policy == checks[i].Policy && checks[b.first[k]].Key == checks[i].Key) {
-			k++
-		}
-		b.of[i] = k
-		if k < b.n {
-			continue // the same bucket again
-		}
-		b.hash[k], b.shard[k], b.first[k] = h, s.shardIndex(h), i
-		b.n++
-		b.addLock(b.shard[k])
-	}
-}
-
-// addLock inserts shard into the sorted set of shards to lock.
-func (b *batch) addLock(shard int) {
-	j := 0
-	for j < b.nlock && b.locks[j] < shard {
-		j++
-	}
-	if j < b.nlock && b.locks[j] == shard {
-		return
-	}
-	copy(b.locks[j+1:b.nlock+1], b.locks[j:b.nlock])
-	b.locks[j] = shard
-	b.nlock++
-}
-
-func (s *MemoryStore) lock(b *batch) {
-	for _, i := range b.locks[:b.nlock] {
-		s.shards[i].mu.Lock()
-	}
-}
-
-func (s *MemoryStore) unlock(b *batch) {
-	for j := b.nlock - 1; j >= 0; j-- {
-		s.shards[b.locks[j]].mu.Unlock()
-	}
-}
-
-// fill copies each bucket's result to the later checks naming it, and
-// fills the results of unlimited checks.
-func (b *batch) fill(checks []Check, res []Result) {
-	for i := range checks {
-		switch k := b.of[i]; {
-		case k < 0:
-			res[i] = unlimited(&checks[i].Policy)
-		case b.first[k] != i:
-			res[i] = res[b.first[k]]
-		}
-	}
 }

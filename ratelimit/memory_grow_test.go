@@ -36,3 +36,22 @@ func TestMemoryTakeWhileTableGrows(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryTakeKeepsDebitEvictedByItsOwnInsert decides a new bucket
+// together with an existing one in a full shard: the new bucket's insert
+// evicts the existing one, which the decision puts back with its debit
+// (and the new bucket is the one that goes).
+func TestMemoryTakeKeepsDebitEvictedByItsOwnInsert(t *testing.T) {
+	s := newMemStore(t, ratelimit.MemoryConfig{Shards: 1, MaxKeys: 1})
+	p := ratelimit.Policy{Name: "p", Rate: 1, Burst: 5}
+	require.True(t, s.AllowAt(base0, "old", p).Allowed)
+	checks := []ratelimit.Check{{Policy: p, Key: "new"}, {Policy: p, Key: "old"}}
+	res := make([]ratelimit.Result, len(checks))
+	ok, err := s.TakeAt(base0, checks, res)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, 3, res[1].Remaining, "TakeAt(new, old): old Remaining")
+	assert.Equal(t, 1, s.Len(), "Len() after TakeAt(new, old) = %d, want MaxKeys 1", s.Len())
+	got := s.AllowAt(base0, "old", p).Remaining
+	assert.Equal(t, 2, got, "AllowAt(old).Remaining after TakeAt(new, old) = %d, want 2", got)
+}

@@ -1,9 +1,11 @@
 package ratelimit
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,23 +18,29 @@ func TestTableModel(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(shift), 42))
 		tb := table{shift: shift}
 		model := map[uint64]cell{}
-		key := func() uint64 { return uint64(r.IntN(300))<<(64-shift)>>0 | uint64(r.IntN(40)+1) }
+		key := func() uint64 { return uint64(r.IntN(300))<<(64-shift)>>0 | uint64(r.IntN(40)+1)<<1 }
 		for step := 0; step < 50_000; step++ {
 			h := key()
 			switch op := r.IntN(10); {
 			case op < 6: // decide: update or insert
 				c := cell{tokens: float64(step), full: int64(r.IntN(1000))}
 				if s := tb.find(h); s != nil {
+					s.lock()
 					s.cell = c
+					s.unlock(h)
 				} else {
 					tb.insert(h, c)
 				}
 				model[h] = c
 			case op < 8: // remove
 				if s := tb.find(h); s != nil {
-					for i := range tb.slots {
-						if &tb.slots[i] == s {
-							tb.remove(i)
+					slots := tb.slots()
+					for i := range slots {
+						if &slots[i] == s {
+							s.lock()
+							tb.begin()
+							tb.remove(slots, i)
+							tb.end()
 						}
 					}
 					delete(model, h)
@@ -56,7 +64,11 @@ func TestTableModel(t *testing.T) {
 				}
 			}
 			require.Equal(t, len(model), tb.n, "step %d: table holds %d buckets, want %d", step, tb.n, len(model))
+			require.Zero(t, tb.ver.Load()%2, "step %d: version = %d, want even between changes", step, tb.ver.Load())
 			if step%500 == 0 {
+				for i := range tb.slots() {
+					require.Zero(t, tb.slots()[i].h&lockBit, "step %d: slot %d left locked", step, i)
+				}
 				for k, c := range model {
 					s := tb.find(k)
 					require.NotNil(t, s, "step %d: find(%x) = nil, want the bucket", step, k)
@@ -65,4 +77,15 @@ func TestTableModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTableEvictNeverFull evicts from a table whose buckets never refill
+// (full saturated at the maximum time): one of them still goes.
+func TestTableEvictNeverFull(t *testing.T) {
+	tb := table{}
+	for h := uint64(2); h <= 8; h += 2 {
+		tb.insert(h<<40, cell{full: math.MaxInt64})
+	}
+	tb.evict(2 << 40)
+	assert.Equal(t, 3, tb.n, "table.n after evict = %d, want 3", tb.n)
 }
