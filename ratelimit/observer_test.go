@@ -114,35 +114,3 @@ func TestLimiterObserverAllocations(t *testing.T) {
 		})
 	}
 }
-
-// An allowed request through Route alone, which decides the caller's
-// policy and the route's together, allocates nothing either, on chi and
-// below another Route of the same limiter.
-func TestRouteAllocations(t *testing.T) {
-	fast := ratelimit.Policy{Name: "fast", Rate: 1e9, Burst: 100}
-	huge := ratelimit.Policy{Name: "huge", Rate: 1e9, Burst: ratelimit.MaxBurst}
-	store := newMemStore(t, ratelimit.MemoryConfig{Resolution: -1})
-	lim := newLimiter(t, ratelimit.Config{Policy: fast, Store: store})
-	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-	for _, tc := range []struct {
-		name string
-		h    http.Handler
-		want string // RateLimit-Policy
-	}{
-		{"one route policy", lim.Route("reports", huge)(noop), `"fast";q=100;w=1, "reports";q=1073741824;w=2`},
-		{"two route policies", lim.Route("a", fast)(lim.Route("b", huge)(noop)), `"fast";q=100;w=1, "a";q=100;w=1, "b";q=1073741824;w=2`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest(http.MethodGet, "/", nil)
-			w := &nopWriter{h: http.Header{}}
-			serve := func() {
-				clear(w.h)
-				tc.h.ServeHTTP(w, req)
-			}
-			serve()
-			assert.Equal(t, tc.want, w.h.Get(ratelimit.HeaderRateLimitPolicy), "RateLimit-Policy")
-			allocs := testing.AllocsPerRun(1000, serve)
-			assert.Zero(t, allocs, "allocations per allowed request (%s) = %v, want 0", tc.name, allocs)
-		})
-	}
-}
