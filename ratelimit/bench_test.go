@@ -36,10 +36,12 @@ func BenchmarkMemoryAllow(b *testing.B) {
 }
 
 // BenchmarkMemoryAllowParallel is allowed decisions from GOMAXPROCS
-// goroutines, on one shared key or spread over 10,000 existing keys.
+// goroutines (or 32 per processor, as on a busy server), on one shared
+// key or spread over 10,000 existing keys.
 func BenchmarkMemoryAllowParallel(b *testing.B) {
-	for _, n := range []int{1, 10_000} {
-		b.Run("keys="+strconv.Itoa(n), func(b *testing.B) {
+	for _, tc := range []struct{ keys, perProc int }{{1, 1}, {10_000, 1}, {1, 32}, {10_000, 32}} {
+		n := tc.keys
+		b.Run("keys="+strconv.Itoa(n)+"/goroutines-per-proc="+strconv.Itoa(tc.perProc), func(b *testing.B) {
 			s := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
 			defer s.Close()
 			keys := make([]string, n)
@@ -49,6 +51,7 @@ func BenchmarkMemoryAllowParallel(b *testing.B) {
 			}
 			var next atomic.Int64
 			b.ReportAllocs()
+			b.SetParallelism(tc.perProc)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				i := int(next.Add(7919)) // each goroutine starts elsewhere
