@@ -40,7 +40,7 @@ func (d *decision) setHeaders(h http.Header) {
 		policy, value = d.lines.policyLine(d.pols[:d.n]), d.lines.valueLine(d.pols[:d.n], d.res[:d.n])
 	}
 	if policy == nil {
-		policy = []string{joinPolicies(d.pols[:d.n])}
+		policy = []string{joinItems(d.pols[:d.n])}
 	}
 	if value == nil {
 		value = []string{d.valueList()}

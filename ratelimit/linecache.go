@@ -42,7 +42,7 @@ func (c *lineCache) policyLine(pols []*compiled) []string {
 	l := c.policy.Load()
 	if l == nil || l.pols != key {
 		l = &policyLine{pols: key}
-		l.field[0] = joinPolicies(pols)
+		l.field[0] = joinItems(pols)
 		c.policy.Store(l)
 	}
 	return l.field[:1:1]
@@ -63,32 +63,27 @@ func (c *lineCache) valueLine(pols []*compiled, res []Result) []string {
 	l := slot.Load()
 	if l == nil || l.vals != vals {
 		l = &valueLine{vals: vals}
-		l.field[0] = joinValues(vals[:len(pols)])
+		l.field[0] = joinItems(vals[:len(pols)])
 		slot.Store(l)
 	}
 	return l.field[:1:1]
 }
 
-// joinPolicies formats a RateLimit-Policy line: one item per policy.
-func joinPolicies(pols []*compiled) string {
+// joinItems formats a field line of structured-field list items: the
+// policies of a RateLimit-Policy line, or the values of a RateLimit line.
+func joinItems[T interface{ item() string }](items []T) string {
 	var b strings.Builder
-	for i, p := range pols {
+	for i, it := range items {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(p.field[0])
+		b.WriteString(it.item())
 	}
 	return b.String()
 }
 
-// joinValues formats a RateLimit line from its items.
-func joinValues(vals []*cachedValue) string {
-	var b strings.Builder
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(v.field[0])
-	}
-	return b.String()
-}
+// item is the policy's RateLimit-Policy list item.
+func (c *compiled) item() string { return c.field[0] }
+
+// item is the RateLimit list item of the value.
+func (v *cachedValue) item() string { return v.field[0] }
