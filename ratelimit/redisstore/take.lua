@@ -5,24 +5,24 @@
 -- allowed 1 or 0, retry_ns 0 for a bucket that allows.
 
 local n = #KEYS
-local tokens, rates, bursts = {}, {}, {}
+local tokens, rates, bursts, retries = {}, {}, {}, {}
 local all = true
 for i = 1, n do
   local tk, rate, burst = load(i)
   -- Allowed iff a token is there, or due within the nanosecond.
-  if tk - 1 < 0 and ns(1 - tk, rate) > 0 then
+  local retry = 0
+  if tk - 1 < 0 then
+    retry = ns(1 - tk, rate)
+  end
+  if retry > 0 then
     all = false
   end
-  tokens[i], rates[i], bursts[i] = tk, rate, burst
+  tokens[i], rates[i], bursts[i], retries[i] = tk, rate, burst, retry
 end
 
 local reply = {all and 1 or 0}
 for i = 1, n do
-  local tk, rate, burst = tokens[i], rates[i], bursts[i]
-  local retry = 0
-  if tk - 1 < 0 and ns(1 - tk, rate) > 0 then
-    retry = ns(1 - tk, rate)
-  end
+  local tk, rate, burst, retry = tokens[i], rates[i], bursts[i], retries[i]
   if all then
     tk = tk - 1
   end
